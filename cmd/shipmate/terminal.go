@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"shipmate/bot"
+	"shipmate/content"
+	"shipmate/index"
+)
+
+// loadBase loads CONTENT_DIR, or the embedded knowledge base.
+func loadBase(getenv func(string) string) (*content.Base, error) {
+	if dir := getenv("CONTENT_DIR"); dir != "" {
+		b, err := content.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("CONTENT_DIR %s is invalid (run `shipmate validate %s`):\n%w", dir, dir, err)
+		}
+		return b, nil
+	}
+	return content.Load(content.Embedded)
+}
+
+func openIndex(getenv func(string) string) (*index.Index, error) {
+	b, err := loadBase(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return index.New(b)
+}
+
+func cmdAsk(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(e.args); err != nil {
+		return usageError{err.Error()}
+	}
+	question := strings.Join(fs.Args(), " ")
+	if strings.TrimSpace(question) == "" {
+		return usageError{"ask needs a question"}
+	}
+	ix, err := openIndex(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	a, err := ix.Answer(ctx, question)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(a)
+	}
+	_, err = io.WriteString(e.stdout, bot.RenderText(bot.Reply{Answer: &a}, ix.ServiceName))
+	return err
+}
+
+func cmdValidate(ctx context.Context, e env) error {
+	if len(e.args) > 1 {
+		return usageError{"validate takes at most one directory"}
+	}
+	var err error
+	where := "built-in content"
+	if len(e.args) == 1 {
+		where = e.args[0]
+		_, err = content.LoadDir(e.args[0])
+	} else {
+		_, err = content.Load(content.Embedded)
+	}
+	var ps content.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(e.stdout, p)
+		}
+		fmt.Fprintf(e.stderr, "%s: %d problem(s)\n", where, len(ps))
+		return errSilent
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: ok\n", where)
+	return nil
+}
+
+func cmdEval(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	minP := fs.Float64("min-precision", 0, "exit 1 if precision@1 is below this (0-1 or a percentage)")
+	minA := fs.Float64("min-abstain", 0, "exit 1 if the share of out-of-domain questions declined is below this (0-1 or a percentage)")
+	if err := fs.Parse(e.args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() != 1 {
+		return usageError{"eval needs one FILE.jsonl"}
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	set, err := index.ReadLabelled(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	ix, err := openIndex(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	r, err := ix.Evaluate(ctx, set)
+	if err != nil {
+		return err
+	}
+	r.Write(e.stdout)
+	var failed []string
+	if p := fraction(*minP); r.Precision() < p {
+		failed = append(failed, fmt.Sprintf("precision@1 %.1f%% is below %.1f%%", 100*r.Precision(), 100*p))
+	}
+	if a := fraction(*minA); r.Abstention() < a {
+		failed = append(failed, fmt.Sprintf("declined %.1f%% is below %.1f%%", 100*r.Abstention(), 100*a))
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// fraction accepts 0.95 or 95 for 95%.
+func fraction(v float64) float64 {
+	if v > 1 {
+		return v / 100
+	}
+	return v
+}
+
+// cmdChat is a terminal conversation with the same commands as Slack.
+func cmdChat(ctx context.Context, e env) error {
+	ix, err := openIndex(e.getenv)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	cmds := bot.NewCommands(ix, ix.Base())
+	in := bufio.NewScanner(e.stdin)
+	in.Buffer(make([]byte, 64*1024), 1024*1024)
+	fmt.Fprint(e.stdout, "Shipmate here. Ask which AWS container service fits your need, or type `help`. Ctrl-D to leave.\n")
+	var pending *content.Question
+	for {
+		fmt.Fprint(e.stdout, "> ")
+		if !in.Scan() {
+			fmt.Fprintln(e.stdout)
+			return in.Err()
+		}
+		line := strings.TrimSpace(in.Text())
+		if line == "exit" || line == "quit" {
+			return nil
+		}
+		if pending != nil {
+			if i, ok := bot.ParseChoice(line, len(pending.Choices)); ok {
+				fmt.Fprint(e.stdout, bot.Grade(pending, i, ix.Base().Note(pending.Note)))
+				pending = nil
+				continue
+			}
+			pending = nil
+		}
+		r, err := cmds.Dispatch(ctx, "", line)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintln(e.stdout, "Sorry, that went wrong:", err)
+			continue
+		}
+		fmt.Fprint(e.stdout, bot.RenderText(r, ix.ServiceName))
+		if r.Question != nil {
+			pending = r.Question
+			fmt.Fprintf(e.stdout, "Your answer (%s)? ", choiceLetters(len(r.Question.Choices)))
+			fmt.Fprintln(e.stdout)
+		}
+	}
+}
+
+func choiceLetters(n int) string {
+	return strings.Join(strings.Split(bot.Letters[:n], ""), "/")
+}
+
+// cmdQuiz asks one question in the terminal and grades the answer.
+func cmdQuiz(ctx context.Context, e env) error {
+	b, err := loadBase(e.getenv)
+	if err != nil {
+		return err
+	}
+	if len(b.Questions) == 0 {
+		return errors.New("the quiz bank is empty")
+	}
+	q := &b.Questions[rand.IntN(len(b.Questions))]
+	fmt.Fprint(e.stdout, bot.RenderText(bot.Reply{Question: q}, nil))
+	in := bufio.NewScanner(e.stdin)
+	for {
+		fmt.Fprintf(e.stdout, "Your answer (%s): ", choiceLetters(len(q.Choices)))
+		if !in.Scan() {
+			fmt.Fprintln(e.stdout)
+			return in.Err()
+		}
+		if i, ok := bot.ParseChoice(in.Text(), len(q.Choices)); ok {
+			fmt.Fprint(e.stdout, bot.Grade(q, i, b.Note(q.Note)))
+			return nil
+		}
+	}
+}

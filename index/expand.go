@@ -1,0 +1,119 @@
+package index
+
+import (
+	"strings"
+
+	"shipmate/content"
+)
+
+// synonym is a compiled content.Synonym: each phrase as a word sequence.
+type synonym struct {
+	says  [][]string
+	means string
+}
+
+func newSynonym(s content.Synonym) synonym {
+	out := synonym{means: s.Means}
+	for _, p := range s.Says {
+		if ws := words(p); len(ws) > 0 {
+			out.says = append(out.says, ws)
+		}
+	}
+	// Longest phrase first so "no servers to manage" wins over "servers".
+	for i := 1; i < len(out.says); i++ {
+		for j := i; j > 0 && len(out.says[j]) > len(out.says[j-1]); j-- {
+			out.says[j], out.says[j-1] = out.says[j-1], out.says[j]
+		}
+	}
+	if len(out.says) == 0 {
+		out.says = [][]string{{}}
+	}
+	return out
+}
+
+// unit is one meaningful part of a question: a word, or a phrase that a
+// synonym recognised. Confidence is judged per unit, so a phrase such as
+// "without managing servers" counts once, not three times.
+type unit struct {
+	text    string   // the words as the user wrote them (after correction)
+	terms   []string // analyzed terms it stands for, expansion included
+	synonym bool     // recognised through synonyms.yaml
+	fixed   bool     // a typo was corrected
+}
+
+// prepared is a question ready to search.
+type prepared struct {
+	text  string // original words plus expansions, for the query
+	units []unit
+}
+
+// prepare corrects typos, expands synonyms and splits the question into
+// units of meaning.
+func (ix *Index) prepare(question string) prepared {
+	ws := words(Normalize(question))
+	if len(ws) > maxWords {
+		ws = ws[:maxWords]
+	}
+	fixed := make([]bool, len(ws))
+	for i, w := range ws {
+		if c, ok := ix.vocab.correct(w); ok {
+			ws[i], fixed[i] = c, true
+		}
+	}
+	var p prepared
+	var extra []string
+	for i := 0; i < len(ws); {
+		if s, n := ix.matchSynonym(ws[i:]); n > 0 {
+			phrase := strings.Join(ws[i:i+n], " ")
+			terms := ix.terms(phrase + " " + s.means)
+			p.units = append(p.units, unit{text: phrase, terms: terms, synonym: true, fixed: anyTrue(fixed[i : i+n])})
+			extra = append(extra, s.means)
+			i += n
+			continue
+		}
+		if terms := ix.terms(ws[i]); len(terms) > 0 {
+			p.units = append(p.units, unit{text: ws[i], terms: terms, fixed: fixed[i]})
+		}
+		i++
+	}
+	p.text = strings.Join(ws, " ")
+	if len(extra) > 0 {
+		p.text += " " + strings.Join(extra, " ")
+	}
+	return p
+}
+
+// maxWords bounds the work done for one question.
+const maxWords = 60
+
+func anyTrue(bs []bool) bool {
+	for _, b := range bs {
+		if b {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSynonym finds the longest synonym phrase at the start of ws.
+func (ix *Index) matchSynonym(ws []string) (synonym, int) {
+	best, bestN := synonym{}, 0
+	for _, s := range ix.synonyms {
+		for _, p := range s.says {
+			if len(p) <= bestN || len(p) > len(ws) {
+				continue
+			}
+			match := true
+			for k := range p {
+				if ws[k] != p[k] {
+					match = false
+					break
+				}
+			}
+			if match {
+				best, bestN = s, len(p)
+			}
+		}
+	}
+	return best, bestN
+}

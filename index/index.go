@@ -1,0 +1,382 @@
+// Package index answers questions from the knowledge base. It builds an
+// in-memory Bleve index of the scenarios and concept notes, turns a question
+// into a safe query (no query-string syntax ever reaches Bleve), expands
+// abbreviations and synonyms, corrects typos in ordinary words, and decides
+// whether the best match is good enough to give as an answer.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	keywordmarker "github.com/blevesearch/bleve/v2/analysis/token/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"shipmate/content"
+)
+
+// Kinds of answer.
+const (
+	KindScenario = "scenario"
+	KindNote     = "note"
+)
+
+// MaxAnswers is the recommendation plus up to three runners-up.
+const MaxAnswers = 4
+
+const analyzerName = "shipmate"
+
+// protected tokens are never stemmed, so acronyms stay themselves
+// (the English stemmer turns "ecs" into "ec" and "aws" into "aw").
+var protected = []string{
+	"ecs", "eks", "ecr", "ec2", "aws", "alb", "nlb", "elb", "irsa", "cni", "vpc", "iam",
+	"kms", "gpu", "gpus", "asg", "os", "api", "apis", "cve", "cves", "k8s", "ml", "https",
+	"oidc", "arm", "cpu", "vcpu", "p3", "p4", "g5", "ami", "ci", "cd", "sqs", "sns", "url",
+}
+
+// boilerplate words carry no meaning in a question to Shipmate.
+var boilerplate = []string{
+	"which", "what", "whats", "how", "should", "shall", "could", "would", "use", "using",
+	"need", "needs", "want", "wants", "best", "better", "way", "ways", "good", "recommend",
+	"recommended", "recommendation", "option", "options", "help", "please", "thanks", "thank",
+	"hey", "hi", "hello", "hiya", "folks", "team", "guys", "anyone", "someone", "know",
+	"tell", "me", "us", "we", "our", "ours", "i", "my", "you", "your", "can", "do", "does",
+	"go", "get", "got", "aws", "amazon", "service", "services", "lets", "let", "like",
+	"right", "pick", "choose", "choice", "idea", "ideas", "thing", "things", "stuff",
+	"question", "quick", "q", "ok", "okay", "yes", "yeah", "also", "just", "really",
+	"something", "anything", "there", "here", "now", "currently", "today", "would",
+}
+
+// Index answers questions from a knowledge base. It is safe for concurrent use.
+type Index struct {
+	base     *content.Base
+	bleve    bleve.Index
+	analyzer analysis.Analyzer
+	docs     map[string]*doc
+	vocab    *vocabulary
+	known    map[string]bool // analyzed terms present in any document
+	anchors  map[string]bool // analyzed terms that put a question in the domain
+	synonyms []synonym
+}
+
+// doc is one answerable document: a scenario or a note.
+type doc struct {
+	id       string // bleve id: kind + "/" + content id
+	kind     string
+	cid      string
+	title    string
+	services []string
+	text     string
+	terms    map[string]bool
+	scenario *content.Scenario
+	note     *content.Note
+}
+
+// New builds the index for b in one batch. Close it when done.
+func New(b *content.Base) (*Index, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("index mapping: %w", err)
+	}
+	bi, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create index: %w", err)
+	}
+	ix := &Index{
+		base:     b,
+		bleve:    bi,
+		analyzer: m.AnalyzerNamed(analyzerName),
+		docs:     map[string]*doc{},
+		known:    map[string]bool{},
+		anchors:  map[string]bool{},
+	}
+	if ix.analyzer == nil {
+		bi.Close()
+		return nil, errors.New("index mapping: analyzer missing")
+	}
+	if err := ix.build(); err != nil {
+		bi.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// Close releases the index.
+func (ix *Index) Close() error { return ix.bleve.Close() }
+
+// Base returns the knowledge base the index was built from.
+func (ix *Index) Base() *content.Base { return ix.base }
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	tokens := func(ws []string) []any {
+		out := make([]any, len(ws))
+		for i, w := range ws {
+			out[i] = w
+		}
+		return out
+	}
+	steps := []error{
+		m.AddCustomTokenMap("shipmate_protected", map[string]any{"type": tokenmap.Name, "tokens": tokens(protected)}),
+		m.AddCustomTokenMap("shipmate_boilerplate", map[string]any{"type": tokenmap.Name, "tokens": tokens(boilerplate)}),
+		m.AddCustomTokenFilter("shipmate_keep", map[string]any{"type": keywordmarker.Name, "keywords_token_map": "shipmate_protected"}),
+		m.AddCustomTokenFilter("shipmate_stop", map[string]any{"type": stop.Name, "stop_token_map": "shipmate_boilerplate"}),
+		m.AddCustomAnalyzer(analyzerName, map[string]any{
+			"type":      custom.Name,
+			"tokenizer": unicode.Name,
+			"token_filters": []any{
+				en.PossessiveName, lowercase.Name, en.StopName, "shipmate_stop", "shipmate_keep", porter.Name,
+			},
+		}),
+	}
+	if err := errors.Join(steps...); err != nil {
+		return nil, err
+	}
+	m.DefaultAnalyzer = analyzerName
+	m.ScoringModel = scoringModel
+
+	dm := bleve.NewDocumentMapping()
+	for _, f := range fields {
+		fm := bleve.NewTextFieldMapping()
+		fm.Analyzer = analyzerName
+		fm.Store = false
+		fm.IncludeTermVectors = true
+		dm.AddFieldMappingsAt(f.name, fm)
+	}
+	kind := bleve.NewKeywordFieldMapping()
+	kind.Analyzer = keyword.Name
+	kind.Store = false
+	dm.AddFieldMappingsAt("kind", kind)
+	m.DefaultMapping = dm
+	return m, nil
+}
+
+// scoringModel is Bleve's default (TF-IDF); see the eval in index_test.go
+// for the comparison with BM25 on the labelled questions.
+var scoringModel = ""
+
+// fields are the indexed text fields and how much a match in each counts.
+var fields = []struct {
+	name  string
+	boost float64
+}{
+	{"need", 3},
+	{"examples", 2},
+	{"keywords", 2},
+	{"services", 1.5},
+	{"body", 1},
+}
+
+func (ix *Index) build() error {
+	batch := ix.bleve.NewBatch()
+	add := func(d *doc, f map[string]any) error {
+		f["kind"] = d.kind
+		ix.docs[d.id] = d
+		d.terms = map[string]bool{}
+		for name, v := range f {
+			if name == "kind" {
+				continue
+			}
+			for _, t := range ix.terms(v.(string)) {
+				d.terms[t] = true
+				ix.known[t] = true
+			}
+		}
+		return batch.Index(d.id, f)
+	}
+	var vocabText []string
+	for i := range ix.base.Scenarios {
+		s := &ix.base.Scenarios[i]
+		d := &doc{
+			id: KindScenario + "/" + s.ID, kind: KindScenario, cid: s.ID,
+			title: s.Answer, services: s.Use, scenario: s, note: ix.base.Note(s.Note),
+		}
+		d.text = ix.scenarioText(s, d.note)
+		var consider []string
+		for _, a := range s.Consider {
+			consider = append(consider, a.When+" "+ix.serviceNames(a.Use))
+		}
+		f := map[string]any{
+			"need":     s.Need,
+			"examples": strings.Join(s.Examples, "\n"),
+			"keywords": strings.Join(s.Keywords, "\n"),
+			"services": ix.serviceNames(s.Use),
+			"body":     s.Answer + "\n" + s.Because + "\n" + strings.Join(consider, "\n"),
+		}
+		if err := add(d, f); err != nil {
+			return fmt.Errorf("index scenario %s: %w", s.ID, err)
+		}
+		vocabText = append(vocabText, s.Need, s.Answer, s.Because, strings.Join(s.Examples, " "), strings.Join(s.Keywords, " "))
+	}
+	for i := range ix.base.Notes {
+		n := &ix.base.Notes[i]
+		d := &doc{
+			id: KindNote + "/" + n.ID, kind: KindNote, cid: n.ID,
+			title: n.Title, services: n.Services, note: n,
+		}
+		d.text = n.Title + "\n" + n.Body
+		f := map[string]any{
+			"need":     n.Title,
+			"keywords": strings.Join(n.Keywords, "\n"),
+			"services": ix.serviceNames(n.Services),
+			"body":     n.Body,
+		}
+		if err := add(d, f); err != nil {
+			return fmt.Errorf("index note %s: %w", n.ID, err)
+		}
+		vocabText = append(vocabText, n.Title, n.Body, strings.Join(n.Keywords, " "))
+	}
+	if err := ix.bleve.Batch(batch); err != nil {
+		return fmt.Errorf("index batch: %w", err)
+	}
+
+	for _, s := range ix.base.Synonyms {
+		ix.synonyms = append(ix.synonyms, newSynonym(s))
+		vocabText = append(vocabText, strings.Join(s.Says, " "), s.Means)
+	}
+	slices.SortStableFunc(ix.synonyms, func(a, b synonym) int { return len(b.says[0]) - len(a.says[0]) })
+	for _, s := range ix.base.Services {
+		vocabText = append(vocabText, s.Name, strings.Join(s.Aliases, " "))
+		for _, t := range ix.terms(s.ID + " " + s.Name + " " + strings.Join(s.Aliases, " ")) {
+			if !genericTerm(t) {
+				ix.anchors[t] = true
+			}
+		}
+	}
+	for _, t := range ix.terms(strings.Join(domainTerms, " ")) {
+		ix.anchors[t] = true
+	}
+	ix.vocab = newVocabulary(vocabText)
+	return nil
+}
+
+// domainTerms put a question squarely in Shipmate's domain even when it
+// names no service.
+var domainTerms = []string{
+	"container", "containers", "containerized", "containerised", "docker", "dockerfile",
+	"image", "images", "kubernetes", "k8s", "pod", "pods", "registry", "orchestrator",
+	"orchestration", "serverless", "cluster", "task", "tasks", "node", "nodes", "microservice",
+	"microservices", "helm", "kubectl", "irsa", "cni", "spot", "gpu", "launch",
+}
+
+// genericTerm reports analyzed terms too common in service names to mark
+// a question as being about containers ("amazon", "elastic", "service").
+func genericTerm(t string) bool {
+	switch t {
+	case "elast", "elastic", "amazon", "servic", "service", "aws", "type", "app", "web", "run", "function", "instanc":
+		return true
+	}
+	return false
+}
+
+// terms analyzes text the way the index does.
+func (ix *Index) terms(text string) []string {
+	ts := ix.analyzer.Analyze([]byte(text))
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+func (ix *Index) serviceNames(ids []string) string {
+	names := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		names = append(names, id)
+		if s := ix.base.Service(id); s != nil {
+			names = append(names, s.Name)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// ServiceName returns the display name of a service id.
+func (ix *Index) ServiceName(id string) string {
+	if s := ix.base.Service(id); s != nil {
+		return s.Name
+	}
+	return id
+}
+
+func (ix *Index) serviceList(ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = ix.ServiceName(id)
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " + " + names[len(names)-1]
+}
+
+func (ix *Index) scenarioText(s *content.Scenario, n *content.Note) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Use %s.\n%s\n", s.Answer, strings.TrimSpace(s.Because))
+	if len(s.Consider) > 0 {
+		b.WriteString("Consider instead:\n")
+		for _, a := range s.Consider {
+			fmt.Fprintf(&b, "- %s when %s\n", ix.serviceList(a.Use), strings.TrimSpace(a.When))
+		}
+	}
+	if n != nil {
+		fmt.Fprintf(&b, "Read more: %s", n.Title)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// queryFor builds the Bleve query for prepared question text. Each field
+// gets an analyzed match query (OR of its terms) with the field's boost, so
+// no character of user text is ever interpreted as query syntax.
+func queryFor(text string) query.Query {
+	var qs []query.Query
+	for _, f := range fields {
+		mq := bleve.NewMatchQuery(text)
+		mq.SetField(f.name)
+		mq.Analyzer = analyzerName
+		mq.SetBoost(f.boost)
+		qs = append(qs, mq)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// ErrEmpty is returned for a question with nothing to search for.
+var ErrEmpty = errors.New("empty question")
+
+// search runs prepared text against the index.
+func (ix *Index) search(ctx context.Context, text string, size int) ([]scored, error) {
+	req := bleve.NewSearchRequestOptions(queryFor(text), size, 0, false)
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := make([]scored, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if d := ix.docs[h.ID]; d != nil {
+			out = append(out, scored{doc: d, score: h.Score})
+		}
+	}
+	return out, nil
+}
+
+type scored struct {
+	doc   *doc
+	score float64
+}

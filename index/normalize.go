@@ -1,0 +1,83 @@
+package index
+
+import (
+	"html"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxQuestionRunes is how much of a question is read. Questions longer than
+// this (a pasted log, say) are cut; the start carries the intent.
+const MaxQuestionRunes = 1000
+
+var (
+	// <@U123>, <@U123|name>, <!here>, <!subteam^S1|@team>
+	slackUser = regexp.MustCompile(`<[@!][^>]*>`)
+	// <#C123|name> or <#C123>
+	slackChannel = regexp.MustCompile(`<#[A-Z0-9]+(?:\|([^>]*))?>`)
+	// <https://x|label> or <https://x>, also mailto:
+	slackLink = regexp.MustCompile(`<((?:https?|mailto|ftp):[^|>]*)(?:\|([^>]*))?>`)
+	// :emoji: and :skin-tone-2:
+	emojiCode = regexp.MustCompile(`:[a-z0-9_+\-']+:`)
+)
+
+// Normalize turns a message as Slack delivers it into plain question text:
+// mentions dropped, channel and link labels kept, HTML entities decoded,
+// emoji codes and formatting characters removed, whitespace collapsed and
+// the length capped. It never fails.
+func Normalize(text string) string {
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, " ")
+	}
+	if utf8.RuneCountInString(text) > 4*MaxQuestionRunes {
+		text = truncateRunes(text, 4*MaxQuestionRunes)
+	}
+	text = slackChannel.ReplaceAllString(text, " $1 ")
+	text = slackLink.ReplaceAllStringFunc(text, func(m string) string {
+		sub := slackLink.FindStringSubmatch(m)
+		return " " + sub[2] + " "
+	})
+	text = slackUser.ReplaceAllString(text, " ")
+	text = html.UnescapeString(text)
+	text = emojiCode.ReplaceAllString(text, " ")
+	var b strings.Builder
+	b.Grow(len(text))
+	space := true
+	for _, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+			space = false
+		case strings.ContainsRune(".,?!'-/&+#%$", r):
+			b.WriteRune(r)
+			space = false
+		default:
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+	}
+	return truncateRunes(strings.TrimSpace(b.String()), MaxQuestionRunes)
+}
+
+func truncateRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+// words splits normalized text into lowercase words of letters and digits,
+// keeping inner hyphens, dots and slashes out ("ci/cd" → "ci", "cd").
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
