@@ -2,7 +2,9 @@ package index
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"shipmate/content"
 )
@@ -54,7 +56,7 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 	if err != nil {
 		return a, err
 	}
-	if len(hits) == 0 || !ix.confident(p, hits[0].doc) {
+	if len(hits) == 0 || !ix.confident(p, hits) {
 		return a, nil
 	}
 	a.Confident = true
@@ -75,30 +77,98 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 // Raw scores drift between queries, so the decision rests on meaning: how
 // many parts of the question the document covers, and whether the question
 // is about containers at all.
-func (ix *Index) confident(p prepared, top *doc) bool {
-	covered, anchored := 0, false
+func (ix *Index) confident(p prepared, hits []scored) bool {
+	top := hits[0].doc
+	near := hits[:min(len(hits), nearHits)]
+	covered, nearCovered, anchored := 0, 0, false
 	for _, u := range p.units {
 		for _, t := range u.terms {
 			if ix.anchors[t] {
 				anchored = true
 			}
 		}
-		for _, t := range u.terms {
-			if top.terms[t] {
-				covered++
+		if top.covers(u) {
+			covered++
+		}
+		for _, h := range near {
+			if h.doc.covers(u) {
+				nearCovered++
 				break
 			}
 		}
 	}
-	share := float64(covered) / float64(len(p.units))
+	n := float64(len(p.units))
 	if anchored {
-		return share >= minShareAnchored
+		return float64(covered)/n >= minShareAnchored
 	}
-	return covered >= 2 && share >= minShare
+	return len(p.units) >= 3 && float64(covered)/n >= minShare && float64(nearCovered)/n >= minShareNear
 }
+
+// covers reports whether the document contains any term of u.
+func (d *doc) covers(u unit) bool {
+	for _, t := range u.terms {
+		if d.terms[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// nearHits is how many of the best documents together must cover a question
+// that names nothing specific to containers.
+const nearHits = 3
 
 // Thresholds for confident, set on the labelled questions (see eval).
 var (
 	minShareAnchored = 0.3
-	minShare         = 0.6
+	minShare         = 0.55
+	minShareNear     = 0.8
 )
+
+// Explain describes how a question is understood and scored: the units of
+// meaning, which the best documents cover, and the confidence decision. It
+// is for content editors working out why a question gets the answer it does.
+func (ix *Index) Explain(ctx context.Context, question string) (string, error) {
+	var b strings.Builder
+	p := ix.prepare(question)
+	fmt.Fprintf(&b, "normalized: %q\nsearch text: %q\nunits:\n", Normalize(question), p.text)
+	for _, u := range p.units {
+		var flags []string
+		if u.synonym {
+			flags = append(flags, "synonym")
+		}
+		if u.fixed {
+			flags = append(flags, "typo-corrected")
+		}
+		for _, t := range u.terms {
+			if ix.anchors[t] {
+				flags = append(flags, "domain:"+t)
+			}
+		}
+		fmt.Fprintf(&b, "  %-28q terms=%v %s\n", u.text, u.terms, strings.Join(flags, " "))
+	}
+	if len(p.units) == 0 {
+		b.WriteString("nothing to search for\n")
+		return b.String(), nil
+	}
+	hits, err := ix.search(ctx, p.text, 2*MaxAnswers)
+	if err != nil {
+		return "", err
+	}
+	for i, h := range hits {
+		var cov []string
+		for _, u := range p.units {
+			for _, t := range u.terms {
+				if h.doc.terms[t] {
+					cov = append(cov, u.text)
+					break
+				}
+			}
+		}
+		fmt.Fprintf(&b, "%d. %s %.3f %v covers %d/%d %v\n", i+1, h.doc.id, h.score, h.doc.services, len(cov), len(p.units), cov)
+	}
+	if len(hits) > 0 {
+		fmt.Fprintf(&b, "confident: %v\n", ix.confident(p, hits))
+	}
+	return b.String(), nil
+}

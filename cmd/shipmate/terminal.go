@@ -41,6 +41,7 @@ func cmdAsk(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	explain := fs.Bool("explain", false, "show how the question is understood and scored")
 	if err := fs.Parse(e.args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -53,6 +54,14 @@ func cmdAsk(ctx context.Context, e env) error {
 		return err
 	}
 	defer ix.Close()
+	if *explain {
+		out, err := ix.Explain(ctx, question)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(e.stdout, out)
+		return err
+	}
 	a, err := ix.Answer(ctx, question)
 	if err != nil {
 		return err

@@ -1,0 +1,223 @@
+package content_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shipmate/content"
+)
+
+func TestEmbeddedIsValid(t *testing.T) {
+	t.Parallel()
+	b, err := content.Load(content.Embedded)
+	if err != nil {
+		t.Fatalf("embedded content:\n%v", err)
+	}
+	if got := len(b.Scenarios); got < 40 {
+		t.Errorf("scenarios = %d, want at least 40", got)
+	}
+	if got := len(b.Questions); got < 40 {
+		t.Errorf("quiz questions = %d, want at least 40", got)
+	}
+	for _, id := range content.ServiceIDs {
+		if b.Service(id) == nil {
+			t.Errorf("no service sheet for %q", id)
+		}
+	}
+	covered := map[string]bool{}
+	for _, s := range b.Scenarios {
+		for _, id := range s.Use {
+			covered[id] = true
+		}
+	}
+	for _, id := range content.ServiceIDs {
+		if !covered[id] {
+			t.Errorf("no scenario recommends %q", id)
+		}
+	}
+}
+
+// copyEmbedded writes the embedded content to a new directory so a test
+// can break one file of an otherwise valid knowledge base.
+func copyEmbedded(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(content.Embedded, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(path))
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := fs.ReadFile(content.Embedded, path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const validQuestion = `- id: ok-question
+  topic: ecs
+  difficulty: easy
+  question: What is a task?
+  choices:
+    - text: A running instance of a task definition
+      correct: true
+      why: That is what a task is.
+    - text: A cluster
+      why: A cluster groups tasks.
+  note: ecs-task
+`
+
+func TestValidateRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		file  string
+		body  string
+		wants []string // "file:line: message substring"
+	}{
+		{
+			name:  "yaml syntax",
+			file:  "quiz/broken.yaml",
+			body:  "- id: x\n  topic: ecs\n\tdifficulty: easy\n",
+			wants: []string{"quiz/broken.yaml:2: found a tab character that violates indentation"},
+		},
+		{
+			name:  "unknown field",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "  note: ecs-task\n", "  note: ecs-task\n  hint: read the docs\n", 1),
+			wants: []string{`quiz/broken.yaml:12: unknown field "hint"`},
+		},
+		{
+			name:  "unknown nested field",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "      why: A cluster groups tasks.\n", "      why: A cluster groups tasks.\n      score: 3\n", 1),
+			wants: []string{`quiz/broken.yaml:11: unknown field "score"`},
+		},
+		{
+			name:  "missing field",
+			file:  "scenarios/broken.yaml",
+			body:  "- id: no-because\n  need: something\n  use: [ecs]\n  answer: ECS\n  consider:\n    - use: [eks]\n      when: you like Kubernetes\n  note: ecs\n",
+			wants: []string{`scenarios/broken.yaml:1: scenario "no-because": missing field "because"`},
+		},
+		{
+			name:  "unknown service id",
+			file:  "scenarios/broken.yaml",
+			body:  "- id: bad-service\n  need: something\n  use: [ecs, kubernetes]\n  answer: ECS\n  because: reasons\n  consider:\n    - use: [eks]\n      when: you like Kubernetes\n  note: ecs\n",
+			wants: []string{`scenarios/broken.yaml:1: scenario "bad-service": unknown service id "kubernetes"`},
+		},
+		{
+			name:  "duplicate id",
+			file:  "quiz/broken.yaml",
+			body:  validQuestion + "\n" + validQuestion,
+			wants: []string{`quiz/broken.yaml:13: duplicate question id "ok-question" (first defined at quiz/broken.yaml:1)`},
+		},
+		{
+			name:  "link to missing note",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "note: ecs-task", "note: ecs-tasks", 1),
+			wants: []string{`quiz/broken.yaml:1: question "ok-question": note "ecs-tasks" is not a note id`},
+		},
+		{
+			name:  "two correct choices",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "      why: A cluster groups tasks.", "      correct: true\n      why: A cluster groups tasks.", 1),
+			wants: []string{`quiz/broken.yaml:1: question "ok-question": has 2 correct choices, want exactly one`},
+		},
+		{
+			name:  "no correct choice",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "      correct: true\n", "", 1),
+			wants: []string{`quiz/broken.yaml:1: question "ok-question": has 0 correct choices, want exactly one`},
+		},
+		{
+			name:  "bad topic and difficulty",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(strings.Replace(validQuestion, "topic: ecs", "topic: docker", 1), "difficulty: easy", "difficulty: trivial", 1),
+			wants: []string{`quiz/broken.yaml:1: question "ok-question": topic "docker"`, `quiz/broken.yaml:1: question "ok-question": difficulty "trivial"`},
+		},
+		{
+			name:  "note without front matter",
+			file:  "notes/broken.md",
+			body:  "# Just a heading\n",
+			wants: []string{"notes/broken.md:1: missing front matter"},
+		},
+		{
+			name: "note with bad related link and id",
+			file: "notes/broken.md",
+			body: "---\nid: not-broken\ntitle: T\nservices: [ecs]\nrelated: [nowhere]\n---\nBody.\n",
+			wants: []string{
+				`notes/broken.md:2: id "not-broken" does not match the file name`,
+				`notes/broken.md:1: note "not-broken": related "nowhere" is not a note id`,
+			},
+		},
+		{
+			name:  "note front matter type error",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitle: T\nservices: ecs\n---\nBody.\n",
+			wants: []string{"notes/broken.md:4: cannot unmarshal"},
+		},
+		{
+			name:  "file with the wrong extension",
+			file:  "scenarios/extra.yml",
+			body:  "[]\n",
+			wants: []string{"scenarios/extra.yml: unexpected file"},
+		},
+		{
+			name:  "not a list",
+			file:  "quiz/broken.yaml",
+			body:  "id: x\n",
+			wants: []string{"quiz/broken.yaml:1: expected a list"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := copyEmbedded(t)
+			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(tt.file)), []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := content.LoadDir(dir)
+			var ps content.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("LoadDir = %v, want Problems", err)
+			}
+			got := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			got = filepath.ToSlash(got)
+			for _, want := range tt.wants {
+				if !strings.Contains(got, want) {
+					t.Errorf("LoadDir problems:\n%s\nwant a line containing %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadDirMissing(t *testing.T) {
+	t.Parallel()
+	if _, err := content.LoadDir(filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Fatal("LoadDir(missing) = nil error")
+	}
+}
+
+func ExampleLoad() {
+	b, err := content.Load(content.Embedded)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.Service("fargate").Name)
+	// Output: AWS Fargate
+}

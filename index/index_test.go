@@ -1,0 +1,237 @@
+package index_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"shipmate/content"
+	"shipmate/index"
+)
+
+var (
+	sharedOnce sync.Once
+	shared     *index.Index
+	sharedErr  error
+)
+
+// newIndex returns one index over the embedded content, shared by the tests
+// (an Index is safe for concurrent use).
+func newIndex(tb testing.TB) *index.Index {
+	tb.Helper()
+	sharedOnce.Do(func() {
+		b, err := content.Load(content.Embedded)
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		shared, sharedErr = index.New(b)
+	})
+	if sharedErr != nil {
+		tb.Fatal(sharedErr)
+	}
+	return shared
+}
+
+// The bars from the answer-quality requirement.
+const (
+	minPrecision  = 0.95
+	minAbstention = 0.90
+)
+
+func TestEval(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for _, file := range []string{"testdata/labelled.jsonl", "testdata/dev-questions.jsonl"} {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			set, err := index.ReadLabelled(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := ix.Evaluate(context.Background(), set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			r.Write(&out)
+			t.Logf("%s\n%s", file, out.String())
+			if r.Precision() < minPrecision {
+				t.Errorf("precision@1 = %.3f, want >= %.2f", r.Precision(), minPrecision)
+			}
+			if r.Abstention() < minAbstention {
+				t.Errorf("declined = %.3f, want >= %.2f", r.Abstention(), minAbstention)
+			}
+		})
+	}
+}
+
+func TestAnswer(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	tests := []struct {
+		q         string
+		confident bool
+		services  []string // all must be in the top answer
+	}{
+		{"which service for running containers without managing servers?", true, []string{"fargate"}},
+		{"<@U024BE7LH> private registry for our docker images &amp; IAM access", true, []string{"ecr"}},
+		{"k8s with gitops, must stay portable", true, []string{"eks"}},
+		{"GPU containers for ML inference :rocket:", true, []string{"ec2"}},
+		{"ECS", true, []string{"ecs"}},
+		{"contaner image vulnerabilty scaning", true, []string{"ecr"}},
+		{"hello", false, nil},
+		{"", false, nil},
+		{"how do I tune postgres", false, nil},
+		{`+-:*"?~^()`, false, nil},
+	}
+	for _, tt := range tests {
+		a, err := ix.Answer(context.Background(), tt.q)
+		if err != nil {
+			t.Fatalf("Answer(%q) error = %v", tt.q, err)
+		}
+		if a.Confident != tt.confident {
+			t.Errorf("Answer(%q).Confident = %v, want %v (%+v)", tt.q, a.Confident, tt.confident, a.Answers)
+			continue
+		}
+		if !tt.confident {
+			if len(a.Answers) != 0 {
+				t.Errorf("Answer(%q) declined but returned %d answers", tt.q, len(a.Answers))
+			}
+			continue
+		}
+		top := a.Top()
+		for _, s := range tt.services {
+			if !slices.Contains(top.Services, s) {
+				t.Errorf("Answer(%q) top = %s %v, want it to include %q", tt.q, top.ID, top.Services, s)
+			}
+		}
+		if len(a.Answers) > index.MaxAnswers {
+			t.Errorf("Answer(%q) returned %d answers, want at most %d", tt.q, len(a.Answers), index.MaxAnswers)
+		}
+	}
+}
+
+func TestAnswerCancelled(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Answer(ctx, "fargate pricing"); err == nil {
+		t.Error("Answer with a cancelled context = nil error")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"<@U024BE7LH> which registry?", "which registry?"},
+		{"see <#C123|platform-team> and <https://example.com|the docs>", "see platform-team and the docs"},
+		{"<https://example.com> ecs", "ecs"},
+		{"ECS &amp; EKS &lt;3", "ECS & EKS 3"},
+		{":rocket: fargate :+1:", "fargate"},
+		{"*bold* _it_ `code`", "bold it code"},
+		{"<!here> <!subteam^S1|@platform> help", "help"},
+		{"a\x00b\xffc", "a b c"},
+	}
+	for _, tt := range tests {
+		if got := index.Normalize(tt.in); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	long := strings.Repeat("fargate ", 5000)
+	if got := utf8.RuneCountInString(index.Normalize(long)); got > index.MaxQuestionRunes {
+		t.Errorf("Normalize(40k chars) has %d runes, want at most %d", got, index.MaxQuestionRunes)
+	}
+}
+
+func FuzzPrepare(f *testing.F) {
+	ix := newIndex(f)
+	for _, s := range []string{
+		"<@U1> which service?", "<#C1|x>", "<https://a|b>", "&amp;", "&lt;script&gt;",
+		`+-:*?"~^()`, `"unbalanced`, "ECS vs EKS: which", "-fargate", "servers?",
+		strings.Repeat("x", 40000), "🚀🔥 containers 👍", ":rocket:", "\x00\xff", "k8s",
+		"field:value AND title:*", "[]{}<>!|&=/\\",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		n := index.Normalize(q)
+		if !utf8.ValidString(n) {
+			t.Fatalf("Normalize(%q) = %q, not valid UTF-8", q, n)
+		}
+		if utf8.RuneCountInString(n) > index.MaxQuestionRunes {
+			t.Fatalf("Normalize(%q) too long: %d runes", q, utf8.RuneCountInString(n))
+		}
+		a, err := ix.Answer(context.Background(), q)
+		if err != nil {
+			t.Fatalf("Answer(%q) error = %v", q, err)
+		}
+		if a.Confident && len(a.Answers) == 0 {
+			t.Fatalf("Answer(%q) confident with no answers", q)
+		}
+		for _, h := range a.Answers {
+			for _, s := range h.Services {
+				if !slices.Contains(content.ServiceIDs, s) {
+					t.Fatalf("Answer(%q) returned unknown service %q", q, s)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkAnswer(b *testing.B) {
+	ix := newIndex(b)
+	qs := []string{
+		"run containerized web service, no infra management",
+		"<@U1> how does EKS let pods assume IAM roles?",
+		"expire untagged images automatically",
+		"how do I set up a postgres read replica",
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := ix.Answer(ctx, qs[i%len(qs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkLoadAndBuild(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		base, err := content.Load(content.Embedded)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := index.New(base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	}
+}
+
+func ExampleIndex_Answer() {
+	b, _ := content.Load(content.Embedded)
+	ix, _ := index.New(b)
+	defer ix.Close()
+	a, _ := ix.Answer(context.Background(), "how do I expire untagged images automatically?")
+	fmt.Println(a.Confident, a.Top().Services)
+	a, _ = ix.Answer(context.Background(), "how do I tune postgres?")
+	fmt.Println(a.Confident)
+	// Output:
+	// true [ecr]
+	// false
+}
