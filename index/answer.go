@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -52,10 +53,11 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 	if len(p.units) == 0 {
 		return a, ctx.Err()
 	}
-	hits, err := ix.search(ctx, p.text, 2*MaxAnswers)
+	hits, err := ix.search(ctx, p, 2*MaxAnswers)
 	if err != nil {
 		return a, err
 	}
+	ix.rerank(p, hits)
 	if len(hits) == 0 || !ix.confident(p, hits) {
 		return a, nil
 	}
@@ -73,6 +75,45 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 	return a, nil
 }
 
+// rerank favours documents about the services the question names, so
+// "fargate or the ec2 launch type?" prefers what covers both.
+func (ix *Index) rerank(p prepared, hits []scored) {
+	named := ix.named(p)
+	if len(named) == 0 {
+		return
+	}
+	for i := range hits {
+		n := 0
+		for _, s := range named {
+			if slices.Contains(hits[i].doc.services, s) {
+				n++
+			}
+		}
+		hits[i].score *= 1 + namedBoost*float64(n)/float64(len(named))
+	}
+	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+}
+
+// namedBoost is how much more a document covering every named service scores.
+const namedBoost = 1.0
+
+// named returns the services the question names itself (not through a
+// synonym's expansion), in order.
+func (ix *Index) named(p prepared) []string {
+	var out []string
+	for _, u := range p.units {
+		if u.negated {
+			continue
+		}
+		for _, t := range ix.terms(u.text) {
+			if s, ok := ix.names[t]; ok && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // confident decides whether the best document really answers the question.
 // Raw scores drift between queries, so the decision rests on meaning: how
 // many parts of the question the document covers, and whether the question
@@ -82,9 +123,11 @@ func (ix *Index) confident(p prepared, hits []scored) bool {
 	near := hits[:min(len(hits), nearHits)]
 	covered, nearCovered, anchored := 0, 0, false
 	for _, u := range p.units {
-		for _, t := range u.terms {
-			if ix.anchors[t] {
-				anchored = true
+		if !u.fixed || len(u.text) >= minAnchorTypoLen {
+			for _, t := range u.terms {
+				if ix.anchors[t] {
+					anchored = true
+				}
 			}
 		}
 		if top.covers(u) {
@@ -114,9 +157,13 @@ func (d *doc) covers(u unit) bool {
 	return false
 }
 
+// minAnchorTypoLen is how long a corrected word must be to put a question in
+// the domain: "contaners" surely meant containers, "lunch" never meant launch.
+const minAnchorTypoLen = 7
+
 // nearHits is how many of the best documents together must cover a question
 // that names nothing specific to containers.
-const nearHits = 3
+const nearHits = 2 * MaxAnswers
 
 // Thresholds for confident, set on the labelled questions (see eval).
 var (
@@ -151,10 +198,12 @@ func (ix *Index) Explain(ctx context.Context, question string) (string, error) {
 		b.WriteString("nothing to search for\n")
 		return b.String(), nil
 	}
-	hits, err := ix.search(ctx, p.text, 2*MaxAnswers)
+	hits, err := ix.search(ctx, p, 2*MaxAnswers)
 	if err != nil {
 		return "", err
 	}
+	ix.rerank(p, hits)
+	fmt.Fprintf(&b, "names: %v\n", ix.named(p))
 	for i, h := range hits {
 		var cov []string
 		for _, u := range p.units {

@@ -39,6 +39,7 @@ type unit struct {
 	terms   []string // analyzed terms it stands for, expansion included
 	synonym bool     // recognised through synonyms.yaml
 	fixed   bool     // a typo was corrected
+	negated bool     // "no servers", "don't want to manage instances"
 }
 
 // prepared is a question ready to search.
@@ -60,9 +61,16 @@ func (ix *Index) prepare(question string) prepared {
 			ws[i], fixed[i] = c, true
 		}
 	}
+	negated := negations(ws)
 	var p prepared
 	var extra []string
 	for i := 0; i < len(ws); {
+		if negated[i] && infraWords[ws[i]] {
+			p.units = append(p.units, unit{text: ws[i], terms: ix.terms(noServers), synonym: true, fixed: fixed[i], negated: true})
+			extra = append(extra, noServers)
+			i++
+			continue
+		}
 		if s, n := ix.matchSynonym(ws[i:]); n > 0 {
 			phrase := strings.Join(ws[i:i+n], " ")
 			terms := ix.terms(phrase + " " + s.means)
@@ -72,7 +80,9 @@ func (ix *Index) prepare(question string) prepared {
 			continue
 		}
 		if terms := ix.terms(ws[i]); len(terms) > 0 {
-			p.units = append(p.units, unit{text: ws[i], terms: terms, fixed: fixed[i]})
+			// "no k8s" still searches for Kubernetes but does not ask for EKS.
+			_, service := ix.names[terms[0]]
+			p.units = append(p.units, unit{text: ws[i], terms: terms, fixed: fixed[i], negated: negated[i] && service})
 		}
 		i++
 	}
@@ -81,6 +91,58 @@ func (ix *Index) prepare(question string) prepared {
 		p.text += " " + strings.Join(extra, " ")
 	}
 	return p
+}
+
+// terms returns the distinct analyzed terms of the question, expansions
+// included, in order of first appearance.
+func (p prepared) terms() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range p.units {
+		for _, t := range u.terms {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// noServers is what "we don't want to manage instances" and its kin mean.
+const noServers = "fargate serverless no servers"
+
+// negators start a negation; it reaches negationReach words further.
+var negators = map[string]bool{
+	"no": true, "not": true, "without": true, "dont": true, "doesnt": true, "never": true,
+	"stop": true, "avoid": true, "zero": true, "nor": true, "hate": true, "less": true,
+}
+
+const negationReach = 6
+
+// infraWords, when negated, ask for serverless compute.
+var infraWords = map[string]bool{
+	"server": true, "servers": true, "instance": true, "instances": true, "ec2": true,
+	"vm": true, "vms": true, "node": true, "nodes": true, "host": true, "hosts": true,
+	"machine": true, "machines": true, "infra": true, "infrastructure": true, "fleet": true,
+	"boxes": true, "box": true, "hardware": true,
+}
+
+// negations marks the words that follow a negator closely.
+func negations(ws []string) []bool {
+	out := make([]bool, len(ws))
+	reach := 0
+	for i, w := range ws {
+		if negators[w] {
+			reach = negationReach
+			continue
+		}
+		if reach > 0 {
+			out[i] = true
+			reach--
+		}
+	}
+	return out
 }
 
 // maxWords bounds the work done for one question.

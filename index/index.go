@@ -59,7 +59,11 @@ var boilerplate = []string{
 	"go", "get", "got", "aws", "amazon", "service", "services", "lets", "let", "like",
 	"right", "pick", "choose", "choice", "idea", "ideas", "thing", "things", "stuff",
 	"question", "quick", "q", "ok", "okay", "yes", "yeah", "also", "just", "really",
-	"something", "anything", "there", "here", "now", "currently", "today", "would",
+	"something", "anything", "there", "here", "now", "currently", "today", "even",
+	"dont", "doesnt", "didnt", "isnt", "arent", "cant", "wont", "shouldnt", "im", "ive",
+	"weve", "were", "theyre", "youre", "its", "thats", "theres", "whats", "hows", "pls",
+	"plz", "lol", "btw", "fyi", "imo", "tbh", "wondering", "anybody", "everyone", "all",
+	"guess", "probably", "maybe", "actually", "basically",
 }
 
 // Index answers questions from a knowledge base. It is safe for concurrent use.
@@ -69,8 +73,9 @@ type Index struct {
 	analyzer analysis.Analyzer
 	docs     map[string]*doc
 	vocab    *vocabulary
-	known    map[string]bool // analyzed terms present in any document
-	anchors  map[string]bool // analyzed terms that put a question in the domain
+	known    map[string]bool   // analyzed terms present in any document
+	anchors  map[string]bool   // analyzed terms that put a question in the domain
+	names    map[string]string // analyzed term → the service id it names
 	synonyms []synonym
 }
 
@@ -104,6 +109,7 @@ func New(b *content.Base) (*Index, error) {
 		docs:     map[string]*doc{},
 		known:    map[string]bool{},
 		anchors:  map[string]bool{},
+		names:    map[string]string{},
 	}
 	if ix.analyzer == nil {
 		bi.Close()
@@ -251,6 +257,17 @@ func (ix *Index) build() error {
 	}
 	slices.SortStableFunc(ix.synonyms, func(a, b synonym) int { return len(b.says[0]) - len(a.says[0]) })
 	for _, s := range ix.base.Services {
+		// A service is named by its id or a one-word alias ("k8s", "kubernetes").
+		for _, a := range append([]string{s.ID}, s.Aliases...) {
+			if len(words(a)) > 1 && a != s.ID {
+				continue
+			}
+			for _, t := range ix.terms(a) {
+				if !genericTerm(t) {
+					ix.names[t] = s.ID
+				}
+			}
+		}
 		vocabText = append(vocabText, s.Name, strings.Join(s.Aliases, " "))
 		for _, t := range ix.terms(s.ID + " " + s.Name + " " + strings.Join(s.Aliases, " ")) {
 			if !genericTerm(t) {
@@ -271,7 +288,7 @@ var domainTerms = []string{
 	"container", "containers", "containerized", "containerised", "docker", "dockerfile",
 	"image", "images", "kubernetes", "k8s", "pod", "pods", "registry", "orchestrator",
 	"orchestration", "serverless", "cluster", "task", "tasks", "node", "nodes", "microservice",
-	"microservices", "helm", "kubectl", "irsa", "cni", "spot", "gpu", "launch",
+	"microservices", "helm", "kubectl", "irsa", "cni", "spot", "gpu",
 }
 
 // genericTerm reports analyzed terms too common in service names to mark
@@ -342,17 +359,19 @@ func (ix *Index) scenarioText(s *content.Scenario, n *content.Note) string {
 	return strings.TrimSpace(b.String())
 }
 
-// queryFor builds the Bleve query for prepared question text. Each field
-// gets an analyzed match query (OR of its terms) with the field's boost, so
-// no character of user text is ever interpreted as query syntax.
-func queryFor(text string) query.Query {
-	var qs []query.Query
+// queryFor builds the Bleve query for the analyzed terms of a question:
+// every term in every field, each field with its boost. The terms were
+// analyzed already, so no character of user text is ever interpreted as
+// query syntax.
+func queryFor(terms []string) query.Query {
+	qs := make([]query.Query, 0, len(terms)*len(fields))
 	for _, f := range fields {
-		mq := bleve.NewMatchQuery(text)
-		mq.SetField(f.name)
-		mq.Analyzer = analyzerName
-		mq.SetBoost(f.boost)
-		qs = append(qs, mq)
+		for _, t := range terms {
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(f.name)
+			tq.SetBoost(f.boost)
+			qs = append(qs, tq)
+		}
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
@@ -360,9 +379,9 @@ func queryFor(text string) query.Query {
 // ErrEmpty is returned for a question with nothing to search for.
 var ErrEmpty = errors.New("empty question")
 
-// search runs prepared text against the index.
-func (ix *Index) search(ctx context.Context, text string, size int) ([]scored, error) {
-	req := bleve.NewSearchRequestOptions(queryFor(text), size, 0, false)
+// search runs a prepared question against the index.
+func (ix *Index) search(ctx context.Context, p prepared, size int) ([]scored, error) {
+	req := bleve.NewSearchRequestOptions(queryFor(p.terms()), size, 0, false)
 	res, err := ix.bleve.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

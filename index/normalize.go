@@ -74,10 +74,14 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-// words splits normalized text into lowercase words of letters and digits,
-// keeping inner hyphens, dots and slashes out ("ci/cd" → "ci", "cd").
+// words splits normalized text into lowercase words of letters and digits.
+// Apostrophes join ("don't" → "dont"), other punctuation splits
+// ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as "without" and "with".
 func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+	s = shorthand.Replace(strings.ToLower(s))
+	return strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 }
+
+var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")
