@@ -124,3 +124,13 @@ func (b *Base) Note(id string) *Note { return b.notes[id] }
 
 // Service returns the service sheet with the given id, or nil.
 func (b *Base) Service(id string) *Service { return b.services[id] }
+
+// Question returns the quiz question with the given id, or nil.
+func (b *Base) Question(id string) *Question {
+	for i := range b.Questions {
+		if b.Questions[i].ID == id {
+			return &b.Questions[i]
+		}
+	}
+	return nil
+}

@@ -95,5 +95,6 @@ func init() {
 		"quiz":     cmdQuiz,
 		"validate": cmdValidate,
 		"eval":     cmdEval,
+		"serve":    cmdServe,
 	}
 }

@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"shipmate/content"
+	"shipmate/index"
+)
+
+// Block Kit limits (api.slack.com/reference/block-kit).
+const (
+	maxBlocks       = 50
+	maxSectionText  = 3000
+	maxFieldText    = 2000
+	maxHeaderText   = 150
+	maxButtonText   = 75
+	maxButtonValue  = 2000
+	maxContextText  = 2000
+	maxFallbackText = 3000
+)
+
+// Action ids of Shipmate's buttons.
+const (
+	ActionHelpful    = "feedback_helpful"
+	ActionNotHelpful = "feedback_not_helpful"
+	ActionShare      = "share"
+	ActionPractice   = "practice_answer"
+)
+
+// RenderOptions says what a Slack message around a reply needs.
+type RenderOptions struct {
+	// Command is the text that produced the reply; the share button replays it.
+	Command string
+	// Share adds a "Share in channel" button (ephemeral replies).
+	Share bool
+	// SharedBy credits the user who shared an answer into the channel.
+	SharedBy string
+}
+
+// Message is a rendered Slack message: blocks plus the plain-text fallback
+// used for notifications and screen readers.
+type Message struct {
+	Blocks []slack.Block
+	Text   string
+}
+
+// Options returns the slack-go options that carry the message.
+func (m Message) Options() []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+}
+
+// RenderBlocks renders a reply as a Slack message within Block Kit limits,
+// whatever the content.
+func RenderBlocks(r Reply, name func(string) string, o RenderOptions) Message {
+	var bs []slack.Block
+	switch {
+	case r.Answer != nil:
+		bs = answerBlocks(r.Answer, name, o)
+	case r.Service != nil:
+		bs = serviceBlocks(r.Service, r.Note)
+	case len(r.Compare) == 2:
+		bs = compareBlocks(r.Compare[0], r.Compare[1])
+	case r.Question != nil:
+		bs = practiceBlocks(r.Question)
+	case r.Help != nil:
+		bs = helpBlocks(r.Help)
+	default:
+		bs = []slack.Block{section(r.Text)}
+	}
+	if o.SharedBy != "" {
+		bs = append(bs, contextBlock(fmt.Sprintf("Shared by <@%s>", o.SharedBy)))
+	}
+	if o.Share {
+		bs = append(bs, slack.NewActionBlock("share",
+			button(ActionShare, "Share in channel", o.Command, "")))
+	}
+	if len(bs) > maxBlocks {
+		bs = bs[:maxBlocks]
+	}
+	return Message{Blocks: bs, Text: clip(strings.TrimSpace(RenderText(r, name)), maxFallbackText)}
+}
+
+func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []slack.Block {
+	top := a.Top()
+	if top == nil {
+		return []slack.Block{section(mrkdwnDecline)}
+	}
+	var bs []slack.Block
+	if s := top.Scenario; s != nil {
+		bs = append(bs,
+			header("Use "+s.Answer),
+			section(fmt.Sprintf("*Why:* %s", strings.TrimSpace(s.Because))))
+		if len(s.Consider) > 0 {
+			var b strings.Builder
+			b.WriteString("*Consider instead when…*")
+			for _, alt := range s.Consider {
+				fmt.Fprintf(&b, "\n• *%s*: %s", serviceNames(alt.Use, name), strings.TrimSpace(alt.When))
+			}
+			bs = append(bs, section(b.String()))
+		}
+	} else {
+		bs = append(bs, header(top.Title), section(firstParagraph(top.Note.Body)))
+	}
+	if n := top.Note; n != nil && top.Scenario != nil {
+		bs = append(bs, section(fmt.Sprintf("*Related concept: %s*\n%s", n.Title, firstParagraph(n.Body))))
+	}
+	bs = append(bs, contextBlock("Services: "+serviceNames(top.Services, name)))
+	if len(a.Answers) > 1 {
+		var b strings.Builder
+		b.WriteString("*Runners-up*")
+		for _, h := range a.Answers[1:] {
+			fmt.Fprintf(&b, "\n• %s (%s)", h.Title, serviceNames(h.Services, name))
+		}
+		bs = append(bs, section(b.String()))
+	}
+	value := clip(a.Question, maxButtonValue)
+	bs = append(bs, slack.NewActionBlock("feedback",
+		button(ActionHelpful, "Helpful", value, ""),
+		button(ActionNotHelpful, "Not helpful", value, "")))
+	return bs
+}
+
+// mrkdwnDecline is Decline for Slack.
+const mrkdwnDecline = "I don't know that one. I answer questions about running containers on AWS: " +
+	"ECS, EKS, Fargate, the EC2 launch type, ECR, App Runner and Lambda container images.\n" +
+	"Try _which service for a quick container web service?_, `explain fargate` or `compare ecs eks`."
+
+func serviceBlocks(s *content.Service, n *content.Note) []slack.Block {
+	bs := []slack.Block{
+		header(s.Name),
+		section(s.Summary),
+		fieldsSection("",
+			"*You manage*\n"+s.Control, "*Pricing*\n"+s.Pricing,
+			"*Pick it when*\n"+s.PickWhen, "*Avoid it when*\n"+s.AvoidWhen),
+	}
+	if n != nil {
+		bs = append(bs, section(fmt.Sprintf("*%s*\n%s", n.Title, n.Body)))
+	}
+	return bs
+}
+
+func compareBlocks(a, b content.Service) []slack.Block {
+	bs := []slack.Block{header(a.Name + " vs " + b.Name)}
+	for _, row := range compareRows {
+		bs = append(bs, fieldsSection("*"+row.label+"*",
+			"*"+a.Name+"*\n"+row.get(&a), "*"+b.Name+"*\n"+row.get(&b)))
+	}
+	return bs
+}
+
+func practiceBlocks(q *content.Question) []slack.Block {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Practice question* (%s, %s)\n%s\n", q.Topic, q.Difficulty, q.Question)
+	var buttons []slack.BlockElement
+	for i, c := range q.Choices {
+		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], c.Text)
+		buttons = append(buttons, button(ActionPractice+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text), q.ID+"|"+strconv.Itoa(i), ""))
+	}
+	return []slack.Block{section(b.String()), slack.NewActionBlock("practice", buttons...)}
+}
+
+func helpBlocks(cmds []Command) []slack.Block {
+	var b strings.Builder
+	b.WriteString("Ask me which AWS container service fits a need: mention me, DM me, or use `/shipmate`.\n")
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "\n• `/shipmate %s`: %s", c.Usage, c.Help)
+	}
+	return []slack.Block{section(b.String())}
+}
+
+// GradeBlocks renders the private feedback on a practice answer.
+func GradeBlocks(q *content.Question, choice int, note *content.Note) Message {
+	text := Grade(q, choice, note)
+	return Message{Blocks: []slack.Block{section(text)}, Text: clip(text, maxFallbackText)}
+}
+
+func header(text string) slack.Block {
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(oneLine(text), maxHeaderText), false, false))
+}
+
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clip(text, maxSectionText), false, false), nil, nil)
+}
+
+func fieldsSection(text string, fields ...string) slack.Block {
+	var t *slack.TextBlockObject
+	if text != "" {
+		t = slack.NewTextBlockObject(slack.MarkdownType, clip(text, maxSectionText), false, false)
+	}
+	fs := make([]*slack.TextBlockObject, 0, len(fields))
+	for _, f := range fields {
+		fs = append(fs, slack.NewTextBlockObject(slack.MarkdownType, clip(f, maxFieldText), false, false))
+	}
+	return slack.NewSectionBlock(t, fs, nil)
+}
+
+func contextBlock(text string) slack.Block {
+	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, clip(text, maxContextText), false, false))
+}
+
+func button(actionID, label, value, style string) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, clip(value, maxButtonValue),
+		slack.NewTextBlockObject(slack.PlainTextType, clip(oneLine(label), maxButtonText), false, false))
+	if style != "" {
+		b.Style = slack.Style(style)
+	}
+	return b
+}
+
+// clip cuts s to at most n characters, marking the cut with an ellipsis.
+// Slack counts characters, not bytes.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return truncate(s, n-1) + "…"
+}
+
+func truncate(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func firstParagraph(s string) string {
+	p, _, _ := strings.Cut(strings.TrimSpace(s), "\n\n")
+	return p
+}

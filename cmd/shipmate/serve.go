@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"shipmate/bot"
+)
+
+// withDotEnv layers a .env file under the real environment: a variable set
+// in the environment wins over the file.
+func withDotEnv(getenv func(string) string, path string) (func(string) string, error) {
+	file, err := godotenv.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return getenv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return file[k]
+	}, nil
+}
+
+func newLogger(getenv func(string) string, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := level.UnmarshalText([]byte(s)); err != nil {
+			return nil, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f := strings.ToLower(getenv("LOG_FORMAT")); f {
+	case "", "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("LOG_FORMAT %q: want json or text", f)
+	}
+}
+
+// cmdServe runs the Slack bot.
+func cmdServe(ctx context.Context, e env) error {
+	if len(e.args) > 0 {
+		return usageError{"serve takes no arguments; it is configured by the environment (see .env.example)"}
+	}
+	getenv, err := withDotEnv(e.getenv, ".env")
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(getenv, e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := bot.ParseConfig(getenv)
+	if err != nil {
+		return err
+	}
+	ix, err := openIndex(getenv)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	b := bot.New(cfg, bot.NewCommands(ix, ix.Base()), ix.ServiceName, log, bot.Options{})
+
+	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, log)
+	if err != nil {
+		return err
+	}
+	defer stopHealth()
+	log.Info("shipmate starting", "scenarios", len(ix.Base().Scenarios), "notes", len(ix.Base().Notes), "api_url", cfg.APIURL)
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	log.Info("shipmate stopped")
+	return nil
+}
+
+// serveHealth serves /healthz (the process is alive) and /readyz (connected
+// to Slack, index loaded) on addr; an empty addr turns it off. It logs the
+// address it listens on, so ":0" can be found.
+func serveHealth(addr string, ready func() bool, log *slog.Logger) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready() {
+			http.Error(w, "not connected to slack\n", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("health server", "err", err)
+		}
+	}()
+	log.Info("health endpoints listening", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
