@@ -93,7 +93,7 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 	var bs []slack.Block
 	if s := top.Scenario; s != nil {
 		bs = append(bs,
-			header("Use "+s.Answer),
+			header(s.Answer),
 			section(fmt.Sprintf("*Why:* %s", strings.TrimSpace(s.Because))))
 		if len(s.Consider) > 0 {
 			var b strings.Builder

@@ -210,12 +210,14 @@ func (l *loader) decode(file string, offset int, node *yaml.Node, v any) bool {
 		l.add(file, node.Line+offset, "expected a mapping of field: value")
 		return false
 	}
-	before := len(l.problems)
+	// Unknown fields are reported but the entry is kept, so its other
+	// problems are found in the same run.
 	l.checkFields(file, offset, node, reflect.TypeOf(v).Elem())
 	if err := node.Decode(v); err != nil {
 		l.yamlError(file, offset, err)
+		return false
 	}
-	return len(l.problems) == before
+	return true
 }
 
 // checkFields reports keys that are not fields of t, recursing into nested

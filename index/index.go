@@ -346,7 +346,7 @@ func (ix *Index) serviceList(ids []string) string {
 
 func (ix *Index) scenarioText(s *content.Scenario, n *content.Note) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Use %s.\n%s\n", s.Answer, strings.TrimSpace(s.Because))
+	fmt.Fprintf(&b, "Recommendation: %s\n%s\n", strings.TrimSuffix(s.Answer, "."), strings.TrimSpace(s.Because))
 	if len(s.Consider) > 0 {
 		b.WriteString("Consider instead:\n")
 		for _, a := range s.Consider {

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the program with args and a fake environment.
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err = run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestAskJSON(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"which service for serverless containers, no node ops?", "what is the price of bitcoin", `+-:*"?`} {
+		out, _, err := runCmd(t, nil, "", "ask", "--json", q)
+		if err != nil {
+			t.Fatalf("ask --json %q: %v", q, err)
+		}
+		if strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("ask --json %q printed more than one line:\n%s", q, out)
+		}
+		var got struct {
+			Question  string `json:"question"`
+			Confident *bool  `json:"confident"`
+			Answers   []struct {
+				ID       string   `json:"id"`
+				Kind     string   `json:"kind"`
+				Title    string   `json:"title"`
+				Services []string `json:"services"`
+				Text     string   `json:"text"`
+				Score    *float64 `json:"score"`
+			} `json:"answers"`
+		}
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("ask --json %q: %v\n%s", q, err, out)
+		}
+		if got.Question != q || got.Confident == nil || got.Answers == nil {
+			t.Errorf("ask --json %q = %s, want question, confident and answers", q, out)
+		}
+		for _, a := range got.Answers {
+			if a.ID == "" || (a.Kind != "scenario" && a.Kind != "note") || a.Text == "" || a.Score == nil || len(a.Services) == 0 {
+				t.Errorf("ask --json %q: incomplete answer %+v", q, a)
+			}
+		}
+	}
+}
+
+func TestAskText(t *testing.T) {
+	t.Parallel()
+	out, _, err := runCmd(t, nil, "", "ask", "private registry for our docker images with IAM access control")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "ECR") {
+		t.Errorf("ask registry = %q, want it to recommend ECR", out)
+	}
+	out, _, err = runCmd(t, nil, "", "ask", "how do I tune postgres")
+	if err != nil || !strings.Contains(out, "I don't know that one") {
+		t.Errorf("ask postgres = %q, %v; want a decline", out, err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{nil, {"frobnicate"}, {"ask"}, {"eval"}, {"validate", "a", "b"}} {
+		_, _, err := runCmd(t, nil, "", args...)
+		if exitCode(err) != 2 {
+			t.Errorf("run(%q) = %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestValidateBrokenDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("services.yaml", "- id: ecs\n  name: ECS\n  colour: blue\n")
+	write("synonyms.yaml", "- says: [k8s]\n")
+	write("notes/ecs.md", "---\nid: ecs\ntitle: ECS\nservices: [ecs, docker]\nrelated: [missing]\n---\nBody.\n")
+	write("notes/bad.md", "no front matter\n")
+	write("scenarios/a.yaml", "- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider: []\n  note: nowhere\n- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider:\n    - use: [eks]\n      when: w\n  note: ecs\n")
+	write("quiz/q.yaml", "- id: q1\n  topic: ecs\n  difficulty: easy\n  question: Q?\n  choices:\n    - text: a\n      why: w\n    - text: b\n      why: w\n  note: ecs\n")
+	out, errOut, err := runCmd(t, nil, "", "validate", dir)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("validate broken dir: err = %v, want exit 1", err)
+	}
+	out = strings.ReplaceAll(out, dir+string(filepath.Separator), "")
+	out = filepath.ToSlash(out)
+	for _, want := range []string{
+		`services.yaml:3: unknown field "colour"`,
+		`services.yaml:1: service "ecs": missing field "summary"`,
+		`services.yaml: no entry for service "eks"`,
+		`synonyms.yaml:1: synonym: needs both "says" and "means"`,
+		`notes/ecs.md:1: note "ecs": unknown service id "docker"`,
+		`notes/ecs.md:1: note "ecs": related "missing" is not a note id`,
+		`notes/bad.md:1: missing front matter`,
+		`scenarios/a.yaml:1: scenario "s1": missing field "consider"`,
+		`scenarios/a.yaml:1: scenario "s1": note "nowhere" is not a note id`,
+		`scenarios/a.yaml:8: duplicate scenario id "s1"`,
+		`quiz/q.yaml:1: question "q1": has 0 correct choices, want exactly one`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "problem(s)") {
+		t.Errorf("validate stderr = %q, want a count of problems", errOut)
+	}
+	if out, _, err := runCmd(t, nil, "", "validate"); err != nil || !strings.Contains(out, "ok") {
+		t.Errorf("validate built-in = %q, %v; want ok", out, err)
+	}
+}
+
+func TestEvalBars(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "set.jsonl")
+	body := `{"q": "serverless containers, no node ops", "expect": [["fargate"]]}
+{"q": "which registry for docker images", "expect": [["lambda"]]}
+{"q": "what is the price of bitcoin", "expect": "none"}
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, nil, "", "eval", file)
+	if err != nil {
+		t.Fatalf("eval without bars: %v", err)
+	}
+	for _, want := range []string{"precision@1   50.0%", "declined     100.0%", "MRR", "want lambda"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, err := runCmd(t, nil, "", "eval", "--min-precision", "0.9", file); err == nil {
+		t.Error("eval --min-precision 0.9 at 50% = nil error, want failure")
+	}
+	if _, _, err := runCmd(t, nil, "", "eval", "--min-precision", "50", "--min-abstain", "100", file); err != nil {
+		t.Errorf("eval at the bars: %v", err)
+	}
+}
+
+func TestChat(t *testing.T) {
+	t.Parallel()
+	in := "which service for GPU containers for ML inference?\nexplain fargate\ncompare ecs eks\nhelp\nhello\n"
+	out, _, err := runCmd(t, nil, in, "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"EC2", "AWS Fargate\n", "vs", "compare <service> <service>", "I don't know that one"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestChatPracticeQuiz(t *testing.T) {
+	t.Parallel()
+	out, _, err := runCmd(t, nil, "quiz\na\n", "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "A) ") || !(strings.Contains(out, "Right: A.") || strings.Contains(out, "Not quite: you chose A.")) {
+		t.Errorf("chat quiz output:\n%s\nwant a question graded on A", out)
+	}
+}
+
+func TestQuizTerminal(t *testing.T) {
+	t.Parallel()
+	out, _, err := runCmd(t, nil, "z\nb\n", "quiz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Right: B.") && !strings.Contains(out, "Not quite: you chose B.") {
+		t.Errorf("quiz output:\n%s\nwant the answer B graded after an invalid answer", out)
+	}
+}
+
+func TestContentDir(t *testing.T) {
+	t.Parallel()
+	_, _, err := runCmd(t, map[string]string{"CONTENT_DIR": t.TempDir()}, "", "ask", "fargate")
+	if err == nil || !strings.Contains(err.Error(), "CONTENT_DIR") {
+		t.Errorf("ask with an empty CONTENT_DIR = %v, want an error naming CONTENT_DIR", err)
+	}
+}
