@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"shipmate/content"
 	"shipmate/index"
@@ -54,6 +55,8 @@ type Commands struct {
 	base     *content.Base
 	table    []Command
 	pick     func(n int) int // random choice, injectable for tests
+	quiz     QuizService     // nil: no daily quiz
+	now      func() time.Time
 }
 
 // NewCommands returns the shared command table over an answerer and the
@@ -110,8 +113,11 @@ var coreCommands = []Command{
 	},
 	{
 		Name: "quiz", Usage: "quiz",
-		Help: "A practice question just for you (it does not score).",
+		Help: "A practice question just for you (it does not score). Admins: quiz post-now|reveal-now|skip|pause|resume.",
 		Run: func(ctx context.Context, c *Commands, req Request) (Reply, error) {
+			if req.Args != "" && c.quiz != nil {
+				return c.quizAdmin(ctx, req.User, req.Args)
+			}
 			if len(c.base.Questions) == 0 {
 				return Reply{Text: "The quiz bank is empty."}, nil
 			}

@@ -15,6 +15,8 @@ import (
 	"github.com/joho/godotenv"
 
 	"shipmate/bot"
+	"shipmate/quiz"
+	"shipmate/store"
 )
 
 // withDotEnv layers a .env file under the real environment: a variable set
@@ -75,7 +77,23 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer ix.Close()
-	b := bot.New(cfg, bot.NewCommands(ix, ix.Base()), ix.ServiceName, log, bot.Options{})
+	qcfg, err := quiz.ParseConfig(getenv)
+	if err != nil {
+		return err
+	}
+	dataDir := getenv("DATA_DIR")
+	if dataDir == "" {
+		dataDir = "data"
+	}
+	st, err := store.Open(ctx, dataDir)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR %s: %w", dataDir, err)
+	}
+	defer st.Close()
+	cmds := bot.NewCommands(ix, ix.Base())
+	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{})
+	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz")})
+	cmds.WithQuiz(q, time.Now)
 
 	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, log)
 	if err != nil {
@@ -83,7 +101,23 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 	defer stopHealth()
 	log.Info("shipmate starting", "scenarios", len(ix.Base().Scenarios), "notes", len(ix.Base().Notes), "api_url", cfg.APIURL)
-	if err := b.Run(ctx); err != nil {
+	// The bot and the quiz stop together: if the bot fails (tokens
+	// refused), the quiz stops too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	quizDone := make(chan struct{})
+	go func() {
+		defer close(quizDone)
+		if qcfg.Channel == "" {
+			log.Info("QUIZ_CHANNEL not set: no scheduled quiz")
+			return
+		}
+		q.Run(ctx)
+	}()
+	err = b.Run(ctx)
+	cancel()
+	<-quizDone
+	if err != nil {
 		return err
 	}
 	log.Info("shipmate stopped")

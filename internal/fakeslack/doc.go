@@ -56,6 +56,20 @@
 // Everything is recorded (Calls, Acks, Stats) and can be waited for without
 // sleeping: every change wakes the Wait… methods.
 //
+// A load run sends on a ticker and collects the acks afterwards:
+//
+//	tick := time.NewTicker(time.Second / 200)
+//	defer tick.Stop()
+//	acks := make([]<-chan fakeslack.Ack, 0, 1000)
+//	for range 1000 {
+//		<-tick.C
+//		env := srv.EventEnvelope("", srv.Message("U1", "D1", "hi"))
+//		acks = append(acks, srv.SendAsync(ctx, env))
+//	}
+//	for _, ch := range acks {
+//		a := <-ch // a.Err, a.Latency
+//	}
+//
 // # How slack-go v0.35.0 behaves against it
 //
 //   - socketmode.Client.RunContext calls apps.connections.open with the app

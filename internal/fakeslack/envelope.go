@@ -121,9 +121,12 @@ func (s *Server) deliver(ctx context.Context, p *pending, data []byte) Ack {
 		break
 	}
 
+	s.mu.Lock()
+	ackTimeout := s.cfg.ackTimeout
+	s.mu.Unlock()
 	var timeout <-chan time.Time
-	if s.cfg.ackTimeout > 0 {
-		t := time.NewTimer(s.cfg.ackTimeout)
+	if ackTimeout > 0 {
+		t := time.NewTimer(ackTimeout)
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -150,6 +153,14 @@ func (s *Server) abandon(p *pending, err error) Ack {
 	}
 	p.abandoned = true
 	return Ack{EnvelopeID: p.env.EnvelopeID, Type: p.env.Type, RetryAttempt: p.env.RetryAttempt, Err: err}
+}
+
+// SetAckTimeout changes the ack timeout (see WithAckTimeout) for envelopes
+// written from now on.
+func (s *Server) SetAckTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.ackTimeout = d
 }
 
 // pickConn returns a live connection, round-robin, waiting for one.

@@ -52,15 +52,21 @@ func (s *Server) handleSocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	valid, closed := s.tickets[ticket], s.closed
 	delete(s.tickets, ticket) // tickets are good for one connection
+	if valid && !closed {
+		// Once hijacked, the connection is no longer tracked by httptest, so
+		// Close waits for this handler (and its pinger) through s.wg.
+		s.wg.Add(1)
+	}
 	s.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		http.Error(w, "server closed", http.StatusServiceUnavailable)
 		return
-	}
-	if !valid {
+	case !valid:
 		http.Error(w, "invalid or used ticket", http.StatusUnauthorized)
 		return
 	}
+	defer s.wg.Done()
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -75,11 +81,8 @@ func (s *Server) handleSocket(w http.ResponseWriter, r *http.Request) {
 	s.connSeq++
 	c := &conn{id: s.connSeq, ws: ws, closed: make(chan struct{})}
 	s.conns[c.id] = c
-	// The hijacked connection is no longer tracked by httptest, so this
-	// handler and the pinger are waited for by Close through s.wg.
-	s.wg.Add(2)
+	s.wg.Add(1) // the pinger
 	s.mu.Unlock()
-	defer s.wg.Done()
 
 	ws.SetPongHandler(func(string) error {
 		s.mu.Lock()

@@ -1,0 +1,303 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"shipmate/content"
+	"shipmate/quiz"
+)
+
+// QuizService is what the bot needs of the daily quiz. *quiz.Quiz implements it.
+type QuizService interface {
+	Answer(ctx context.Context, quizID int64, user string, choice int) (quiz.Result, error)
+	Leaderboard(ctx context.Context, period quiz.Period, now time.Time) ([]quiz.Score, error)
+	Stats(ctx context.Context, user string, now time.Time) (quiz.Stats, error)
+	PostNow(ctx context.Context, user string) (quiz.Post, error)
+	RevealNow(ctx context.Context, user string) (int, error)
+	Skip(ctx context.Context, user string) (quiz.Slot, error)
+	Pause(ctx context.Context, user string) error
+	Resume(ctx context.Context, user string) error
+}
+
+// ActionQuizAnswer prefixes the action ids of daily quiz answer buttons.
+const ActionQuizAnswer = "quiz_answer"
+
+// WithQuiz adds the daily quiz to the command table: leaderboard, stats and
+// the admin subcommands of quiz. now is the clock the scores are read at.
+func (c *Commands) WithQuiz(q QuizService, now func() time.Time) *Commands {
+	c.quiz, c.now = q, now
+	c.table = append(c.table[:len(c.table)-1:len(c.table)-1], append(quizCommands, c.table[len(c.table)-1])...)
+	return c
+}
+
+var quizCommands = []Command{
+	{
+		Name: "leaderboard", Aliases: []string{"scores", "top"}, Usage: "leaderboard [week|month|all]",
+		Help: "Daily quiz points, accuracy and streaks.",
+		Run: func(ctx context.Context, c *Commands, req Request) (Reply, error) {
+			period, ok := parsePeriod(req.Args)
+			if !ok {
+				return Reply{Text: "Which leaderboard? `leaderboard week`, `leaderboard month` or `leaderboard all`."}, nil
+			}
+			rows, err := c.quiz.Leaderboard(ctx, period, c.now())
+			if err != nil {
+				return Reply{}, fmt.Errorf("leaderboard: %w", err)
+			}
+			return Reply{Text: renderLeaderboard(period, rows)}, nil
+		},
+	},
+	{
+		Name: "stats", Aliases: []string{"me"}, Usage: "stats",
+		Help: "Your own daily quiz record.",
+		Run: func(ctx context.Context, c *Commands, req Request) (Reply, error) {
+			s, err := c.quiz.Stats(ctx, req.User, c.now())
+			if err != nil {
+				return Reply{}, fmt.Errorf("stats: %w", err)
+			}
+			return Reply{Text: renderStats(s)}, nil
+		},
+	},
+}
+
+func parsePeriod(s string) (quiz.Period, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "week", "weekly", "this week":
+		return quiz.Week, true
+	case "month", "monthly", "this month":
+		return quiz.Month, true
+	case "all", "all-time", "alltime", "ever":
+		return quiz.All, true
+	}
+	return 0, false
+}
+
+func renderLeaderboard(p quiz.Period, rows []quiz.Score) string {
+	title := map[quiz.Period]string{quiz.Week: "this week", quiz.Month: "this month", quiz.All: "all time"}[p]
+	if len(rows) == 0 {
+		return fmt.Sprintf("*Quiz leaderboard, %s*\nNo answers yet. The next daily quiz is your chance.", title)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Quiz leaderboard, %s*", title)
+	for i, r := range rows {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n…and %d more", len(rows)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n%d. <@%s>: %d pts, %d/%d right (%.0f%%), streak %d", i+1, r.User, r.Points, r.Correct, r.Answered, 100*r.Accuracy, r.Streak)
+	}
+	return b.String()
+}
+
+func renderStats(s quiz.Stats) string {
+	if s.All.Answered == 0 {
+		return "You have not answered a daily quiz yet. Try `/shipmate quiz` for a practice question."
+	}
+	line := func(name string, sc quiz.Score) string {
+		return fmt.Sprintf("%s: %d pts, %d/%d right (%.0f%%)", name, sc.Points, sc.Correct, sc.Answered, 100*sc.Accuracy)
+	}
+	return fmt.Sprintf("*Your quiz record*\n%s\n%s\n%s\nCurrent streak %d, best %d, rank #%d all time.",
+		line("This week", s.Week), line("This month", s.Month), line("All time", s.All), s.All.Streak, s.BestStreak, s.Rank)
+}
+
+// quizAdmin runs "quiz post-now|reveal-now|skip|pause|resume".
+func (c *Commands) quizAdmin(ctx context.Context, user, sub string) (Reply, error) {
+	var (
+		text string
+		err  error
+	)
+	switch strings.ToLower(sub) {
+	case "post-now", "post", "now":
+		_, err = c.quiz.PostNow(ctx, user)
+		text = "Posted a quiz question in the quiz channel."
+	case "reveal-now", "reveal":
+		var n int
+		n, err = c.quiz.RevealNow(ctx, user)
+		text = fmt.Sprintf("Revealed %d open quiz(zes).", n)
+	case "skip":
+		var s quiz.Slot
+		s, err = c.quiz.Skip(ctx, user)
+		text = fmt.Sprintf("The quiz due %s will be skipped.", s.Due.Format("Mon 2 Jan 15:04 MST"))
+	case "pause":
+		err = c.quiz.Pause(ctx, user)
+		text = "The daily quiz is paused. `/shipmate quiz resume` restarts it."
+	case "resume":
+		err = c.quiz.Resume(ctx, user)
+		text = "The daily quiz is back on."
+	default:
+		return Reply{Text: "Quiz commands: `quiz` (a practice question for you), and for admins `quiz post-now`, `quiz reveal-now`, `quiz skip`, `quiz pause`, `quiz resume`."}, nil
+	}
+	switch {
+	case errors.Is(err, quiz.ErrNotAdmin):
+		return Reply{Text: "Sorry, only quiz admins can do that. Ask one of them, or try `/shipmate quiz` for a practice question."}, nil
+	case errors.Is(err, quiz.ErrNoChannel):
+		return Reply{Text: "The daily quiz is not set up: QUIZ_CHANNEL is empty."}, nil
+	case errors.Is(err, quiz.ErrNoOpenQuiz):
+		return Reply{Text: "There is no open quiz to reveal."}, nil
+	case errors.Is(err, quiz.ErrAlreadyPosted):
+		return Reply{Text: "That quiz was posted already."}, nil
+	case err != nil:
+		return Reply{}, fmt.Errorf("quiz %s: %w", sub, err)
+	}
+	return Reply{Text: text}, nil
+}
+
+// quizPublisher shows the daily quiz in Slack.
+type quizPublisher struct {
+	b    *Bot
+	base *content.Base
+}
+
+// QuizPublisher returns the quiz.Publisher that posts through this bot.
+func (b *Bot) QuizPublisher(base *content.Base) quiz.Publisher {
+	return &quizPublisher{b: b, base: base}
+}
+
+func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.Question) (string, error) {
+	msg := QuizMessage(post, q, 0)
+	var ts string
+	err := p.b.retry(ctx, func() error {
+		var err error
+		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, msg.Options()...)
+		return err
+	})
+	return ts, err
+}
+
+func (p *quizPublisher) UpdateCount(ctx context.Context, post quiz.Post, answered int) error {
+	return p.update(ctx, post, QuizMessage(post, content.Question{}, answered))
+}
+
+func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Question, counts []int, winners []string) error {
+	if err := p.update(ctx, post, RevealMessage(post, q, counts, p.base.Note(q.Note))); err != nil {
+		return err
+	}
+	text := "Nobody got this one. It will come back for review."
+	if len(winners) > 0 {
+		mentions := make([]string, len(winners))
+		for i, w := range winners {
+			mentions[i] = "<@" + w + ">"
+		}
+		text = fmt.Sprintf(":tada: Well done %s: the answer was %c.", strings.Join(mentions, ", "), Letters[q.Correct()])
+	}
+	return p.b.retry(ctx, func() error {
+		_, _, err := p.b.api.PostMessageContext(ctx, post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false))
+		return err
+	})
+}
+
+// update edits the quiz message. A count update carries no question: the
+// question's blocks are kept by re-rendering from the stored post.
+func (p *quizPublisher) update(ctx context.Context, post quiz.Post, msg Message) error {
+	return p.b.retry(ctx, func() error {
+		_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, msg.Options()...)
+		return err
+	})
+}
+
+// QuizMessage renders a daily quiz post: the question, choices as buttons
+// and how many have answered, never how.
+func QuizMessage(post quiz.Post, q content.Question, answered int) Message {
+	var b strings.Builder
+	title := "Daily quiz"
+	switch {
+	case post.Late:
+		title += " (posted late: Shipmate was down at quiz time)"
+	case post.Review:
+		title += " (review: the team found this one hard)"
+	}
+	fmt.Fprintf(&b, "*%s*\n", q.Question)
+	var buttons []slack.BlockElement
+	for i, c := range q.Choices {
+		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], c.Text)
+		buttons = append(buttons, button(ActionQuizAnswer+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text),
+			fmt.Sprintf("%d|%d", post.QuizID, i), ""))
+	}
+	count := fmt.Sprintf("%d answered · your answer is private until the reveal", answered)
+	if answered == 1 {
+		count = "1 answered · your answer is private until the reveal"
+	}
+	blocks := []slack.Block{header(title), section(b.String())}
+	if len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("quiz", buttons...))
+	}
+	blocks = append(blocks, contextBlock(count))
+	return Message{Blocks: blocks, Text: clip(title+": "+q.Question, maxFallbackText)}
+}
+
+// RevealMessage renders a revealed quiz: the answer, per-choice counts, why
+// each wrong choice is wrong and the note to read. The buttons stay, so a
+// late click gets the answer privately.
+func RevealMessage(post quiz.Post, q content.Question, counts []int, note *content.Note) Message {
+	correct := q.Correct()
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s*\n", q.Question)
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	var buttons []slack.BlockElement
+	for i, c := range q.Choices {
+		n := 0
+		if i < len(counts) {
+			n = counts[i]
+		}
+		mark := ":x:"
+		if i == correct {
+			mark = ":white_check_mark:"
+		}
+		fmt.Fprintf(&b, "\n%s *%c)* %s: %d\n      _%s_", mark, Letters[i], c.Text, n, c.Why)
+		buttons = append(buttons, button(ActionQuizAnswer+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text), fmt.Sprintf("%d|%d", post.QuizID, i), ""))
+	}
+	blocks := []slack.Block{header("Daily quiz: the answer is " + string(Letters[correct])), section(b.String()),
+		slack.NewActionBlock("quiz", buttons...)}
+	if note != nil {
+		blocks = append(blocks, section(fmt.Sprintf("*Read more: %s*\n%s", note.Title, firstParagraph(note.Body))))
+	}
+	blocks = append(blocks, contextBlock(fmt.Sprintf("%d answered", total)))
+	return Message{Blocks: blocks, Text: clip(fmt.Sprintf("Daily quiz answer: %c) %s", Letters[correct], q.Choices[correct].Text), maxFallbackText)}
+}
+
+// quizAnswer records a click on a daily quiz button and tells the user
+// privately, only after the answer is durable.
+func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) error {
+	id, idx, _ := strings.Cut(a.Value, "|")
+	quizID, err1 := strconv.ParseInt(id, 10, 64)
+	choice, err2 := strconv.Atoi(idx)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad quiz answer %q", a.Value)
+	}
+	if b.cmds.quiz == nil {
+		return errors.New("quiz answer with no quiz configured")
+	}
+	r, err := b.cmds.quiz.Answer(ctx, quizID, cb.User.ID, choice)
+	if err != nil {
+		return err
+	}
+	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, AnswerFeedback(r, b.cmds.base.Note(r.Note)))
+}
+
+// AnswerFeedback renders the private reply to a daily quiz click.
+func AnswerFeedback(r quiz.Result, note *content.Note) Message {
+	var b strings.Builder
+	switch {
+	case r.Already:
+		fmt.Fprintf(&b, "You already answered %c. Only your first answer counts.", Letters[r.Choice])
+	case r.Closed:
+		fmt.Fprintf(&b, "This quiz is closed, so this click does not score. The answer was %c: %s", Letters[r.CorrectChoice], r.CorrectWhy)
+	case r.Correct:
+		fmt.Fprintf(&b, ":white_check_mark: Right, %c! Your answer is recorded.\n%s", Letters[r.Choice], r.Why)
+	default:
+		fmt.Fprintf(&b, ":x: Not quite: you answered %c (recorded). %s\nThe answer is %c: %s", Letters[r.Choice], r.Why, Letters[r.CorrectChoice], r.CorrectWhy)
+	}
+	if note != nil && !r.Already {
+		fmt.Fprintf(&b, "\nRead more: *%s*", note.Title)
+	}
+	return Message{Blocks: []slack.Block{section(b.String())}, Text: clip(b.String(), maxFallbackText)}
+}
