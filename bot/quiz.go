@@ -171,7 +171,7 @@ func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.
 }
 
 func (p *quizPublisher) UpdateCount(ctx context.Context, post quiz.Post, answered int) error {
-	return p.update(ctx, post, QuizMessage(post, content.Question{}, answered))
+	return p.update(ctx, post, QuizMessage(post, post.Question, answered))
 }
 
 func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Question, counts []int, winners []string) error {
@@ -192,8 +192,7 @@ func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Qu
 	})
 }
 
-// update edits the quiz message. A count update carries no question: the
-// question's blocks are kept by re-rendering from the stored post.
+// update edits the quiz message.
 func (p *quizPublisher) update(ctx context.Context, post quiz.Post, msg Message) error {
 	return p.b.retry(ctx, func() error {
 		_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, msg.Options()...)

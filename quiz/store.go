@@ -83,9 +83,8 @@ func (r QuizRecord) Posted() bool { return !r.PostedAt.IsZero() }
 
 // closed reports whether answers given at now no longer score.
 func (r QuizRecord) closed(now time.Time) bool {
-	return (!r.ClosedAt.IsZero() && !r.ClosedAt.After(now)) ||
-		(!r.RevealAt.IsZero() && !r.RevealAt.After(now)) ||
-		!r.RevealedAt.IsZero()
+	return !r.ClosedAt.IsZero() || !r.RevealedAt.IsZero() ||
+		(!r.RevealAt.IsZero() && !r.RevealAt.After(now))
 }
 
 // Posting is what MarkPosted records.
@@ -187,8 +186,11 @@ type Post struct {
 	SlotKey   string
 	Late      bool // posted after its time because the bot was down
 	Review    bool // asked again because the team found it hard
+	// Question is the question asked, so a count update can redraw the
+	// message; empty when posting (PostQuiz gets it as an argument).
+	Question content.Question
 }
 
 func postOf(r QuizRecord) Post {
-	return Post{QuizID: r.ID, Channel: r.Channel, MessageTS: r.MessageTS, SlotKey: r.SlotKey, Late: r.Late, Review: r.Review}
+	return Post{QuizID: r.ID, Channel: r.Channel, MessageTS: r.MessageTS, SlotKey: r.SlotKey, Late: r.Late, Review: r.Review, Question: r.Question}
 }

@@ -1,0 +1,171 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shipmate/bot"
+	"shipmate/content"
+	"shipmate/internal/fakeslack"
+	"shipmate/quiz"
+	"shipmate/store"
+)
+
+const (
+	quizChannel = "CQUIZ"
+	quizAdmin   = "UADMIN"
+)
+
+// startQuiz runs a bot with the daily quiz on a real SQLite store.
+func startQuiz(t *testing.T) *harness {
+	t.Helper()
+	st, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg, err := quiz.ParseConfig(func(k string) string {
+		return map[string]string{"QUIZ_CHANNEL": quizChannel, "QUIZ_ADMINS": quizAdmin}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := sharedIndex(t).Base()
+	return start(t, setup{wire: func(b *bot.Bot, cmds *bot.Commands) {
+		q := quiz.New(cfg, st, b.QuizPublisher(base), base.Questions, quiz.Options{Seed: 7})
+		cmds.WithQuiz(q, time.Now)
+	}})
+}
+
+// slashAs runs /shipmate text as user and returns the reply's text.
+func (h *harness) slashAs(t *testing.T, user, text string) string {
+	t.Helper()
+	env := h.srv.SlashEnvelope("/shipmate", text, user, "C1")
+	h.send(t, env)
+	return h.responses(t, responseURL(env), 1)[0].Param("text")
+}
+
+func TestDailyQuizOverSlack(t *testing.T) {
+	t.Parallel()
+	h := startQuiz(t)
+	base := sharedIndex(t).Base()
+
+	if got := h.slashAs(t, "U1", "quiz post-now"); !strings.Contains(got, "only quiz admins") {
+		t.Errorf("non-admin post-now = %q, want a polite refusal", got)
+	}
+	if got := h.slashAs(t, quizAdmin, "quiz post-now"); !strings.Contains(got, "Posted") {
+		t.Fatalf("admin post-now = %q", got)
+	}
+	post := h.posts(t, 1)[0]
+	if got := post.Param("channel"); got != quizChannel {
+		t.Fatalf("quiz posted to %q, want %q", got, quizChannel)
+	}
+	var choices []button
+	for _, b := range buttonsOf(t, post) {
+		if strings.HasPrefix(b.ActionID, bot.ActionQuizAnswer) {
+			choices = append(choices, b)
+		}
+	}
+	if len(choices) < 2 {
+		t.Fatalf("quiz post has %d answer buttons", len(choices))
+	}
+	var q = findQuestion(t, base.Questions, blockText(t, post))
+	right, wrong := choices[q.Correct()], choices[(q.Correct()+1)%len(choices)]
+	container := map[string]any{"type": "message", "message_ts": post.Param("ts"), "channel_id": quizChannel, "is_ephemeral": false}
+
+	// First click: private feedback, recorded. Second click: refused.
+	env := h.click("U1", container, right)
+	h.send(t, env)
+	if got := h.responses(t, responseURL(env), 1)[0]; !strings.Contains(got.Param("text"), "Right") || got.Param("response_type") != "ephemeral" {
+		t.Errorf("first click feedback = %q (%s), want a private Right", got.Param("text"), got.Param("response_type"))
+	}
+	env = h.click("U1", container, wrong)
+	h.send(t, env)
+	want := fmt.Sprintf("You already answered %c", bot.Letters[q.Correct()])
+	if got := h.responses(t, responseURL(env), 1)[0].Param("text"); !strings.Contains(got, want) {
+		t.Errorf("second click = %q, want %q", got, want)
+	}
+
+	// 100 people click at once: every click is acked and recorded once.
+	var wg sync.WaitGroup
+	urls := make([]string, 100)
+	for i := range 100 {
+		env := h.click(fmt.Sprintf("UCROWD%03d", i), container, choices[i%len(choices)])
+		urls[i] = responseURL(env)
+		ack := h.srv.SendAsync(h.ctx, env)
+		wg.Go(func() {
+			if a := <-ack; a.Err != nil {
+				t.Errorf("click %d not acked: %v", i, a.Err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, u := range urls {
+		h.responses(t, u, 1)
+	}
+
+	// Reveal: the message is edited with the right per-choice counts.
+	if got := h.slashAs(t, quizAdmin, "quiz reveal-now"); !strings.Contains(got, "Revealed 1") {
+		t.Fatalf("reveal-now = %q", got)
+	}
+	var update fakeslack.Call
+	err := h.srv.WaitFor(h.ctx, func(cs []fakeslack.Call) bool {
+		for _, c := range okCalls(cs, "chat.update", "") {
+			if strings.Contains(c.Param("blocks"), "the answer is") {
+				update = c
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no reveal update: %v\n%s", err, h.logs)
+	}
+	text := blockText(t, update)
+	for i, c := range q.Choices {
+		n := 100 / len(choices)
+		if i < 100%len(choices) {
+			n++
+		}
+		if i == q.Correct() {
+			n++ // U1
+		}
+		if want := fmt.Sprintf("%s: %d", c.Text, n); !strings.Contains(text, want) {
+			t.Errorf("reveal lacks count %q:\n%s", want, text)
+		}
+	}
+	// A click after the reveal gets the answer privately and does not score.
+	env = h.click("ULATE", container, right)
+	h.send(t, env)
+	if got := h.responses(t, responseURL(env), 1)[0].Param("text"); !strings.Contains(got, "closed") {
+		t.Errorf("click after reveal = %q, want it closed", got)
+	}
+
+	// The leaderboard shows the points.
+	board := h.slashAs(t, "U2", "leaderboard all")
+	if !strings.Contains(board, "<@U1>: 1 pts") {
+		t.Errorf("leaderboard = %q, want U1 with 1 point", board)
+	}
+	if strings.Contains(board, "ULATE") {
+		t.Errorf("leaderboard scores a click after the reveal: %q", board)
+	}
+	if got := h.slashAs(t, "U1", "stats"); !strings.Contains(got, "All time: 1 pts, 1/1 right") {
+		t.Errorf("stats = %q", got)
+	}
+	h.noErrors(t)
+}
+
+func findQuestion(t *testing.T, qs []content.Question, text string) *content.Question {
+	t.Helper()
+	for i := range qs {
+		if strings.Contains(text, qs[i].Question) {
+			return &qs[i]
+		}
+	}
+	t.Fatalf("posted quiz matches no question in the bank:\n%s", text)
+	return nil
+}
