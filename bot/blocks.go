@@ -82,7 +82,11 @@ func RenderBlocks(r Reply, name func(string) string, o RenderOptions) Message {
 	if len(bs) > maxBlocks {
 		bs = bs[:maxBlocks]
 	}
-	return Message{Blocks: bs, Text: clip(strings.TrimSpace(RenderText(r, name)), maxFallbackText)}
+	text := strings.TrimSpace(RenderText(r, name))
+	if r.Text == "" { // r.Text is Shipmate's own mrkdwn; the rest comes from content
+		text = esc(text)
+	}
+	return Message{Blocks: bs, Text: clip(text, maxFallbackText)}
 }
 
 func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []slack.Block {
@@ -94,27 +98,27 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 	if s := top.Scenario; s != nil {
 		bs = append(bs,
 			header(s.Answer),
-			section(fmt.Sprintf("*Why:* %s", strings.TrimSpace(s.Because))))
+			section(fmt.Sprintf("*Why:* %s", esc(strings.TrimSpace(s.Because)))))
 		if len(s.Consider) > 0 {
 			var b strings.Builder
 			b.WriteString("*Consider instead when…*")
 			for _, alt := range s.Consider {
-				fmt.Fprintf(&b, "\n• *%s*: %s", serviceNames(alt.Use, name), strings.TrimSpace(alt.When))
+				fmt.Fprintf(&b, "\n• *%s*: %s", esc(serviceNames(alt.Use, name)), esc(strings.TrimSpace(alt.When)))
 			}
 			bs = append(bs, section(b.String()))
 		}
 	} else {
-		bs = append(bs, header(top.Title), section(firstParagraph(top.Note.Body)))
+		bs = append(bs, header(top.Title), section(esc(firstParagraph(top.Note.Body))))
 	}
 	if n := top.Note; n != nil && top.Scenario != nil {
-		bs = append(bs, section(fmt.Sprintf("*Related concept: %s*\n%s", n.Title, firstParagraph(n.Body))))
+		bs = append(bs, section(fmt.Sprintf("*Related concept: %s*\n%s", esc(n.Title), esc(firstParagraph(n.Body)))))
 	}
-	bs = append(bs, contextBlock("Services: "+serviceNames(top.Services, name)))
+	bs = append(bs, contextBlock("Services: "+esc(serviceNames(top.Services, name))))
 	if len(a.Answers) > 1 {
 		var b strings.Builder
 		b.WriteString("*Runners-up*")
 		for _, h := range a.Answers[1:] {
-			fmt.Fprintf(&b, "\n• %s (%s)", h.Title, serviceNames(h.Services, name))
+			fmt.Fprintf(&b, "\n• %s (%s)", esc(h.Title), esc(serviceNames(h.Services, name)))
 		}
 		bs = append(bs, section(b.String()))
 	}
@@ -133,13 +137,13 @@ const mrkdwnDecline = "I don't know that one. I answer questions about running c
 func serviceBlocks(s *content.Service, n *content.Note) []slack.Block {
 	bs := []slack.Block{
 		header(s.Name),
-		section(s.Summary),
+		section(esc(s.Summary)),
 		fieldsSection("",
-			"*You manage*\n"+s.Control, "*Pricing*\n"+s.Pricing,
-			"*Pick it when*\n"+s.PickWhen, "*Avoid it when*\n"+s.AvoidWhen),
+			"*You manage*\n"+esc(s.Control), "*Pricing*\n"+esc(s.Pricing),
+			"*Pick it when*\n"+esc(s.PickWhen), "*Avoid it when*\n"+esc(s.AvoidWhen)),
 	}
 	if n != nil {
-		bs = append(bs, section(fmt.Sprintf("*%s*\n%s", n.Title, n.Body)))
+		bs = append(bs, section(fmt.Sprintf("*%s*\n%s", esc(n.Title), esc(n.Body))))
 	}
 	return bs
 }
@@ -148,17 +152,17 @@ func compareBlocks(a, b content.Service) []slack.Block {
 	bs := []slack.Block{header(a.Name + " vs " + b.Name)}
 	for _, row := range compareRows {
 		bs = append(bs, fieldsSection("*"+row.label+"*",
-			"*"+a.Name+"*\n"+row.get(&a), "*"+b.Name+"*\n"+row.get(&b)))
+			"*"+esc(a.Name)+"*\n"+esc(row.get(&a)), "*"+esc(b.Name)+"*\n"+esc(row.get(&b))))
 	}
 	return bs
 }
 
 func practiceBlocks(q *content.Question) []slack.Block {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*Practice question* (%s, %s)\n%s\n", q.Topic, q.Difficulty, q.Question)
+	fmt.Fprintf(&b, "*Practice question* (%s, %s)\n%s\n", esc(q.Topic), esc(q.Difficulty), esc(q.Question))
 	var buttons []slack.BlockElement
 	for i, c := range q.Choices {
-		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], c.Text)
+		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], esc(c.Text))
 		buttons = append(buttons, button(ActionPractice+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text), q.ID+"|"+strconv.Itoa(i), ""))
 	}
 	return []slack.Block{section(b.String()), slack.NewActionBlock("practice", buttons...)}
@@ -168,16 +172,21 @@ func helpBlocks(cmds []Command) []slack.Block {
 	var b strings.Builder
 	b.WriteString("Ask me which AWS container service fits a need: mention me, DM me, or use `/shipmate`.\n")
 	for _, c := range cmds {
-		fmt.Fprintf(&b, "\n• `/shipmate %s`: %s", c.Usage, c.Help)
+		fmt.Fprintf(&b, "\n• `/shipmate %s`: %s", esc(c.Usage), esc(c.Help))
 	}
 	return []slack.Block{section(b.String())}
 }
 
 // GradeBlocks renders the private feedback on a practice answer.
 func GradeBlocks(q *content.Question, choice int, note *content.Note) Message {
-	text := Grade(q, choice, note)
+	text := esc(Grade(q, choice, note))
 	return Message{Blocks: []slack.Block{section(text)}, Text: clip(text, maxFallbackText)}
 }
+
+// esc escapes the characters Slack reads as markup in mrkdwn (&, <, >), for
+// text from content: "ask <question>" would otherwise show as a link. Only
+// Shipmate's own markup, such as the <@U…> of "Shared by", goes unescaped.
+var esc = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 func header(text string) slack.Block {
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(oneLine(text), maxHeaderText), false, false))

@@ -20,6 +20,11 @@ func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 // GoString implements fmt.GoStringer, so %#v does not leak it either.
 func (Secret) GoString() string { return `"REDACTED"` }
 
+// MarshalJSON implements json.Marshaler: slog's JSON handler encodes a
+// struct holding a Secret (a Config, say) with encoding/json, which does not
+// call LogValue on fields.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"REDACTED"`), nil }
+
 // Reveal returns the secret's value.
 func (s Secret) Reveal() string { return string(s) }
 

@@ -24,16 +24,16 @@ type ActionHandler func(ctx context.Context, cb *slack.InteractionCallback, a *s
 
 // Bot is Shipmate in Slack over socket mode.
 type Bot struct {
-	api      *slack.Client
-	sm       *socketmode.Client
-	cmds     *Commands
-	name     func(string) string
-	log      *slog.Logger
-	opts     Options
-	seen     *dedupe
-	actions  map[string]ActionHandler
-	ready    atomic.Bool
-	botUser  string
+	api     *slack.Client
+	sm      *socketmode.Client
+	cmds    *Commands
+	name    func(string) string
+	log     *slog.Logger
+	opts    Options
+	seen    *dedupe
+	actions map[string]ActionHandler
+	ready   atomic.Bool
+	botUser string
 }
 
 // Options tune a Bot; the zero value is fine.
@@ -82,6 +82,7 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 	b.HandleAction(ActionNotHelpful, b.feedback)
 	b.HandleAction(ActionShare, b.share)
 	b.HandleAction(ActionPractice, b.practice)
+	b.HandleAction(ActionQuizAnswer, b.quizAnswer)
 	return b
 }
 
@@ -414,7 +415,11 @@ func (b *Bot) practice(ctx context.Context, cb *slack.InteractionCallback, a *sl
 	if !ok || err != nil || q == nil || choice < 0 || choice >= len(q.Choices) {
 		return fmt.Errorf("bad practice answer %q", a.Value)
 	}
-	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, true, GradeBlocks(q, choice, b.cmds.base.Note(q.Note)))
+	// Replacing is only for the user's own (ephemeral) quiz: replacing a quiz
+	// posted in a channel would show one user's grade to everyone and remove
+	// the question for the others.
+	replace := cb.Container.IsEphemeral
+	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, replace, GradeBlocks(q, choice, b.cmds.base.Note(q.Note)))
 }
 
 // dedupe remembers keys for a while, so Slack's retries of an event (same

@@ -12,8 +12,16 @@ import (
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
-	// After returns a channel that receives the time once d has passed.
-	After(d time.Duration) <-chan time.Time
+	// NewTimer returns a timer that fires once d has passed.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a one-shot timer made by a Clock.
+type Timer interface {
+	// C delivers the time when the timer fires.
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; it reports whether it did.
+	Stop() bool
 }
 
 // SystemClock is the real clock.
@@ -22,21 +30,44 @@ type SystemClock struct{}
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// After calls time.After, whose timer is collected once unreferenced.
-func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// NewTimer returns a time.Timer.
+func (SystemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+type systemTimer struct{ t *time.Timer }
+
+func (t systemTimer) C() <-chan time.Time { return t.t.C }
+func (t systemTimer) Stop() bool          { return t.t.Stop() }
 
 // FakeClock is a Clock for tests: time stands still until Advance or Set.
 // It is safe for concurrent use.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
-	waiters []fakeWaiter
+	waiters []*fakeTimer
+	created int
 	changed chan struct{} // closed and replaced whenever waiters change
 }
 
-type fakeWaiter struct {
+type fakeTimer struct {
+	c  *FakeClock
 	at time.Time
 	ch chan time.Time
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.ch }
+
+func (t *fakeTimer) Stop() bool {
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, w := range c.waiters {
+		if w == t {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			c.notify()
+			return true
+		}
+	}
+	return false
 }
 
 // NewFakeClock returns a FakeClock reading t.
@@ -51,19 +82,20 @@ func (c *FakeClock) Now() time.Time {
 	return c.now
 }
 
-// After returns a channel that receives the fake time once the clock has
-// been moved d forward; a non-positive d fires at once.
-func (c *FakeClock) After(d time.Duration) <-chan time.Time {
+// NewTimer returns a timer that fires once the clock has been moved d
+// forward; a non-positive d fires at once.
+func (c *FakeClock) NewTimer(d time.Duration) Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
+	t := &fakeTimer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
+	c.created++
 	if d <= 0 {
-		ch <- c.now
-		return ch
+		t.ch <- c.now
+	} else {
+		c.waiters = append(c.waiters, t)
 	}
-	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
 	c.notify()
-	return ch
+	return t
 }
 
 // Advance moves the clock forward by d and fires every timer due by then.
@@ -78,6 +110,19 @@ func (c *FakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.set(t)
+}
+
+// NextTimer returns when the earliest pending timer fires; ok is false if
+// none is pending.
+func (c *FakeClock) NextTimer() (at time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if !ok || w.at.Before(at) {
+			at, ok = w.at, true
+		}
+	}
+	return at, ok
 }
 
 // AdvanceToNext moves the clock to the earliest pending timer and fires it.
@@ -115,21 +160,26 @@ func (c *FakeClock) notify() {
 	c.changed = make(chan struct{})
 }
 
-// Waiters returns how many timers are pending.
-func (c *FakeClock) Waiters() int {
+// Timers returns how many timers were ever made and how many are pending.
+func (c *FakeClock) Timers() (created, pending int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.waiters)
+	return c.created, len(c.waiters)
 }
 
 // BlockUntil waits until at least n timers are pending, which is how a test
 // knows that a loop has finished its work and gone back to sleep.
 func (c *FakeClock) BlockUntil(ctx context.Context, n int) error {
+	return c.WaitFor(ctx, func(_, pending int) bool { return pending >= n })
+}
+
+// WaitFor waits until cond, given Timers(), holds.
+func (c *FakeClock) WaitFor(ctx context.Context, cond func(created, pending int) bool) error {
 	for {
 		c.mu.Lock()
-		count, changed := len(c.waiters), c.changed
+		ok, changed := cond(c.created, len(c.waiters)), c.changed
 		c.mu.Unlock()
-		if count >= n {
+		if ok {
 			return nil
 		}
 		select {

@@ -98,6 +98,8 @@ type Quiz struct {
 	dirtyMu sync.Mutex
 	dirty   map[int64]bool
 	kick    chan struct{}
+
+	wakeup chan struct{}
 }
 
 // New returns the quiz for cfg, persisting to st and publishing through
@@ -116,6 +118,8 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 		loc:   cfg.Location(),
 		dirty: map[int64]bool{},
 		kick:  make(chan struct{}, 1),
+
+		wakeup: make(chan struct{}, 1),
 	}
 	if q.clock == nil {
 		q.clock = SystemClock{}
@@ -166,21 +170,33 @@ func (q *Quiz) currentBank() []content.Question {
 
 // Run posts scheduled quizzes and reveals them until ctx ends, then waits
 // for its goroutines and returns nil. It wakes on start, at each slot of
-// the schedule, when a reveal or a lease is due, and at least every poll
-// interval, and each time decides from the store what is left to do, so
-// it is safe to run in several processes sharing one store.
+// the schedule, when a reveal or a lease is due, after PostNow, and at
+// least every poll interval, and each time decides from the store what is
+// left to do, so it is safe to run in several processes sharing one store.
 func (q *Quiz) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { q.countLoop(ctx) })
 	for {
 		wake := q.safeTick(ctx)
-		d := wake.Sub(q.clock.Now())
+		t := q.clock.NewTimer(wake.Sub(q.clock.Now()))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
-		case <-q.clock.After(d):
+		case <-q.wakeup:
+			t.Stop()
+		case <-t.C():
 		}
+	}
+}
+
+// poke wakes Run to look at the store again, after a change made outside
+// it (PostNow sets a new reveal time).
+func (q *Quiz) poke() {
+	select {
+	case q.wakeup <- struct{}{}:
+	default:
 	}
 }
 
@@ -221,15 +237,15 @@ func (q *Quiz) tick(ctx context.Context, now time.Time) (time.Time, error) {
 		soonest(n.at)
 	}
 	var errs []error
-	w, err := q.revealDue(ctx, now)
-	soonest(w)
-	errs = append(errs, err)
-
 	if s, ok := q.slots.latest(now); ok {
 		w, err := q.handleDueSlot(ctx, Slot{Key: s.key(q.cfg.Channel), Channel: q.cfg.Channel, Due: s.at}, now)
 		soonest(w)
 		errs = append(errs, err)
 	}
+	// After posting, so that a quiz just posted sets a wake-up for its reveal.
+	w, err := q.revealDue(ctx, now)
+	soonest(w)
+	errs = append(errs, err)
 	return wake, errors.Join(errs...)
 }
 
@@ -286,6 +302,9 @@ func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time) (post Post, 
 	if !won {
 		return Post{}, false, nil
 	}
+	// From here on, shutting down would leave a post half done (and
+	// perhaps repeated after the restart): finish it, within publishTimeout.
+	ctx = context.WithoutCancel(ctx)
 	if err := q.revealOpen(ctx, now, "next quiz posted"); err != nil {
 		q.log.Error("quiz: reveal before posting", "err", err)
 	}
@@ -388,6 +407,7 @@ func (q *Quiz) reveal(ctx context.Context, r QuizRecord, now time.Time, why stri
 	if err != nil || !won {
 		return false, err
 	}
+	ctx = context.WithoutCancel(ctx) // finish what was claimed, as in postSlot
 	if attempt > maxRevealAttempts {
 		q.log.Error("quiz: giving up on revealing quiz", "quiz", r.ID, "attempts", attempt-1)
 		return true, q.st.MarkRevealed(ctx, r.ID, now)

@@ -1,0 +1,156 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"shipmate/bot"
+	"shipmate/internal/fakeslack"
+)
+
+func TestRateLimitedReplyIsRetried(t *testing.T) {
+	t.Parallel()
+	t.Run("chat.postMessage", func(t *testing.T) {
+		t.Parallel()
+		h := start(t, setup{})
+		h.srv.RateLimit("chat.postMessage", 1, time.Second)
+		ev := h.mention(t, "C1", "<@UBOT> what is ecr?")
+		reply := h.posts(t, 1)[0]
+		if reply.Param("thread_ts") != ev["ts"] {
+			t.Errorf("reply thread_ts = %q, want %q", reply.Param("thread_ts"), ev["ts"])
+		}
+		checkRetried(t, h.srv.CallsTo("chat.postMessage"))
+	})
+	t.Run("response_url", func(t *testing.T) {
+		t.Parallel()
+		h := start(t, setup{})
+		h.srv.RateLimit(fakeslack.MethodResponseURL, 1, time.Second)
+		url := h.slash(t, "explain fargate")
+		h.responses(t, url, 1)
+		checkRetried(t, h.srv.CallsTo(fakeslack.MethodResponseURL))
+	})
+}
+
+// checkRetried checks calls are one 429 and then, at least Retry-After
+// later, one success.
+func checkRetried(t *testing.T, calls []fakeslack.Call) {
+	t.Helper()
+	if len(calls) != 2 || !calls[0].Limited || calls[0].Status != http.StatusTooManyRequests || calls[1].Error != "" {
+		t.Fatalf("calls = %+v, want a 429 then a success", calls)
+	}
+	if gap := calls[1].Time.Sub(calls[0].Time); gap < time.Second {
+		t.Errorf("retried %v after the 429, want at least Retry-After (1s)", gap)
+	}
+}
+
+func TestShutdownFinishesInFlightReply(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	// The reply waits a second for the rate limit: it is in flight when Run
+	// is told to stop.
+	h.srv.RateLimit("chat.postMessage", 1, time.Second)
+	ev := h.mention(t, "C1", "<@UBOT> what is ecr?")
+	if _, err := h.srv.WaitCalls(h.ctx, "chat.postMessage", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	returned := time.Now()
+	posts := okCalls(h.srv.Calls(), "chat.postMessage", "")
+	if len(posts) != 1 || posts[0].Param("thread_ts") != ev["ts"] {
+		t.Fatalf("when Run returned, replies = %d, want the in-flight one posted", len(posts))
+	}
+	if !posts[0].Time.Before(returned) {
+		t.Errorf("reply posted at %v, after Run returned at %v", posts[0].Time, returned)
+	}
+	if h.bot.Ready() {
+		t.Error("Ready() = true after Run returned")
+	}
+	assertNoMoreConnections(t, h)
+}
+
+// assertNoMoreConnections checks the bot closed its socket and does not
+// come back: an envelope finds no connection to go to.
+func assertNoMoreConnections(t *testing.T, h *harness) {
+	t.Helper()
+	if err := h.srv.WaitStats(h.ctx, func(st fakeslack.Stats) bool { return st.Open == 0 }); err != nil {
+		t.Fatalf("socket still open after Run returned: %v (stats %+v)", err, h.srv.Stats())
+	}
+	total, opens := h.srv.TotalConnections(), len(h.srv.CallsTo("apps.connections.open"))
+	ctx, cancel := context.WithTimeout(h.ctx, 300*time.Millisecond)
+	defer cancel()
+	a := <-h.srv.SendAsync(ctx, h.srv.EventEnvelope("", h.srv.AppMention("U1", "C1", "<@UBOT> still there?")))
+	if !errors.Is(a.Err, context.DeadlineExceeded) {
+		t.Errorf("envelope after Run returned: ack %+v, want no connection to deliver it", a)
+	}
+	if got := h.srv.TotalConnections(); got != total {
+		t.Errorf("connections after Run returned: %d, want %d", got, total)
+	}
+	if got := len(h.srv.CallsTo("apps.connections.open")); got != opens {
+		t.Errorf("apps.connections.open after Run returned: %d calls, want %d", got, opens)
+	}
+}
+
+func TestShutdownGraceCutsSlowReply(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opts: bot.Options{ShutdownGrace: 100 * time.Millisecond}})
+	h.srv.RateLimit("chat.postMessage", 1, 30*time.Second)
+	h.mention(t, "C1", "<@UBOT> what is ecr?")
+	if _, err := h.srv.WaitCalls(h.ctx, "chat.postMessage", 1); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if err := h.stop(); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("Run took %v to return, want about the 100ms grace", took)
+	}
+	if len(h.logs.records("shutdown grace over, cancelling in-flight replies")) != 1 {
+		t.Errorf("no log of the cut reply:\n%s", h.logs)
+	}
+	assertNoMoreConnections(t, h)
+}
+
+func TestAckUnderLoad(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	const n = 200
+	acks := make([]<-chan fakeslack.Ack, n)
+	want := map[string]bool{}
+	for i := range acks {
+		ev := h.srv.AppMention("U1", "C1", "<@UBOT> which service runs containers without managing servers?")
+		want[ev["ts"].(string)] = true
+		acks[i] = h.srv.SendAsync(h.ctx, h.srv.EventEnvelope("", ev))
+	}
+	var slowest time.Duration
+	for _, ch := range acks {
+		a := <-ch
+		if a.Err != nil {
+			t.Fatalf("envelope %s: %v", a.EnvelopeID, a.Err)
+		}
+		if a.Late || a.Latency > 3*time.Second {
+			t.Errorf("envelope %s acked after %v, want within 3s", a.EnvelopeID, a.Latency)
+		}
+		slowest = max(slowest, a.Latency)
+	}
+	t.Logf("slowest of %d acks: %v", n, slowest)
+
+	posts := h.posts(t, n)
+	answered := map[string]int{}
+	for _, p := range posts {
+		answered[p.Param("thread_ts")]++
+	}
+	for ts := range want {
+		if answered[ts] != 1 {
+			t.Errorf("mention %s answered %d times, want once", ts, answered[ts])
+		}
+	}
+	if len(posts) != n {
+		t.Errorf("%d replies, want %d", len(posts), n)
+	}
+}

@@ -1,0 +1,29 @@
+package main
+
+// envVar is one environment variable the program reads.
+type envVar struct {
+	Name    string
+	Default string // the value an unset variable stands for; empty if none
+	Help    string
+}
+
+// envVars lists every environment variable Shipmate reads, in the order
+// .env.example shows them. It is the single source of truth for the docs:
+// deploy_test.go checks .env.example and every manifest under deploy/
+// against it, so a variable cannot be added, renamed or dropped in one
+// place only.
+var envVars = []envVar{
+	{"SLACK_BOT_TOKEN", "", "Required by serve. Bot User OAuth Token (xoxb-…) from api.slack.com/apps → your app → OAuth & Permissions."},
+	{"SLACK_APP_TOKEN", "", "Required by serve. App-level token (xapp-…) with the connections:write scope from api.slack.com/apps → your app → Basic Information → App-Level Tokens."},
+	{"SLACK_API_URL", "https://slack.com/api/", "Base URL of Slack's Web API, with a trailing slash; change it only for GovSlack or a test server."},
+	{"HTTP_ADDR", "", "Address for the health (/healthz) and readiness (/readyz) endpoints, such as :8080; :0 picks a free port; empty turns them off. The container image sets :8080."},
+	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"LOG_FORMAT", "json", "json or text."},
+	{"CONTENT_DIR", "", "Directory of a team's own knowledge base (check it with `shipmate validate DIR`); empty serves the built-in one."},
+	{"DATA_DIR", "data", "Directory of the quiz's SQLite store (shipmate.db), relative to the working directory unless absolute; put it on storage that survives restarts. The container image sets /data."},
+	{"QUIZ_CHANNEL", "", "Channel id (C…) the scheduled quiz is posted to; empty means no scheduled quiz."},
+	{"QUIZ_SCHEDULE", "CRON_TZ=UTC 0 9 * * MON-FRI", "When the quiz is posted: a robfig/cron spec, five fields (minute first) or six (seconds first), optionally prefixed by CRON_TZ=Zone."},
+	{"QUIZ_GRACE", "2h", "How late a quiz missed while the bot was down may still be posted; 0 never posts late."},
+	{"QUIZ_REVEAL_AFTER", "6h", "How long a quiz stays open before its answer is revealed."},
+	{"QUIZ_ADMINS", "", "Comma-separated Slack user ids (U…) allowed to run the quiz admin commands; empty means nobody."},
+}

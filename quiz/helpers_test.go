@@ -1,0 +1,313 @@
+package quiz_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shipmate/content"
+	"shipmate/quiz"
+	"shipmate/store"
+)
+
+// fakePublisher is a quiz.Publisher whose methods are function fields; nil
+// fields succeed and do nothing.
+type fakePublisher struct {
+	PostQuizFunc    func(ctx context.Context, p quiz.Post, q content.Question) (string, error)
+	UpdateCountFunc func(ctx context.Context, p quiz.Post, answered int) error
+	RevealFunc      func(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error
+}
+
+func (f *fakePublisher) PostQuiz(ctx context.Context, p quiz.Post, q content.Question) (string, error) {
+	if f.PostQuizFunc == nil {
+		return "ts", nil
+	}
+	return f.PostQuizFunc(ctx, p, q)
+}
+
+func (f *fakePublisher) UpdateCount(ctx context.Context, p quiz.Post, answered int) error {
+	if f.UpdateCountFunc == nil {
+		return nil
+	}
+	return f.UpdateCountFunc(ctx, p, answered)
+}
+
+func (f *fakePublisher) Reveal(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error {
+	if f.RevealFunc == nil {
+		return nil
+	}
+	return f.RevealFunc(ctx, p, q, counts, winners)
+}
+
+// posted is one PostQuiz call seen by a recorder.
+type posted struct {
+	post     quiz.Post
+	question string
+	at       time.Time // the fake clock when posted
+}
+
+// revealed is one Reveal call seen by a recorder.
+type revealed struct {
+	post    quiz.Post
+	counts  []int
+	winners []string
+}
+
+// recorder records what a fakePublisher is asked to do.
+type recorder struct {
+	mu      sync.Mutex
+	events  []string // "post <slot key>" and "reveal <quiz id>", in order
+	posts   []posted
+	reveals []revealed
+	counts  chan int // every UpdateCount's answered, if there is room
+	seq     int
+}
+
+// newRecorder returns a recorder and a publisher that feeds it, stamping
+// posts with clk.
+func newRecorder(clk quiz.Clock) (*recorder, *fakePublisher) {
+	r := &recorder{counts: make(chan int, 10000)}
+	return r, &fakePublisher{
+		PostQuizFunc: func(ctx context.Context, p quiz.Post, q content.Question) (string, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.seq++
+			r.events = append(r.events, "post "+p.SlotKey)
+			r.posts = append(r.posts, posted{post: p, question: q.ID, at: clk.Now()})
+			return fmt.Sprintf("1700000000.%06d", r.seq), nil
+		},
+		UpdateCountFunc: func(ctx context.Context, p quiz.Post, answered int) error {
+			select {
+			case r.counts <- answered:
+			default:
+			}
+			return nil
+		},
+		RevealFunc: func(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.events = append(r.events, fmt.Sprint("reveal ", p.QuizID))
+			r.reveals = append(r.reveals, revealed{post: p, counts: counts, winners: winners})
+			return nil
+		},
+	}
+}
+
+func (r *recorder) Posts() []posted {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]posted(nil), r.posts...)
+}
+
+func (r *recorder) Reveals() []revealed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]revealed(nil), r.reveals...)
+}
+
+func (r *recorder) Events() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.events, "; ")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const (
+	channel = "C0QUIZ"
+	admin   = "U0ADMIN"
+)
+
+func q(id, topic string) content.Question {
+	return content.Question{
+		ID: id, Topic: topic, Difficulty: "easy", Question: "What about " + id + "?", Note: "note-" + id,
+		Choices: []content.Choice{
+			{Text: "Alpha", Why: "why not alpha"},
+			{Text: "Bravo", Correct: true, Why: "bravo because"},
+			{Text: "Charlie", Why: "why not charlie"},
+		},
+	}
+}
+
+func testBank() []content.Question {
+	return []content.Question{q("ecs-1", "ecs"), q("ecs-2", "ecs"), q("eks-1", "eks"), q("eks-2", "eks"), q("lambda-1", "lambda"), q("lambda-2", "lambda")}
+}
+
+// mon returns 2 June 2025 (a Monday) at hh:mm UTC, plus days.
+func mon(days, hh, mm int) time.Time { return time.Date(2025, 6, 2+days, hh, mm, 0, 0, time.UTC) }
+
+// env is one quiz process: a store handle, a fake clock, a recording
+// publisher and the Quiz.
+type env struct {
+	t   *testing.T
+	dir string
+	cfg quiz.Config
+	st  *store.SQLite
+	clk *quiz.FakeClock
+	rec *recorder
+	pub *fakePublisher
+	q   *quiz.Quiz
+	log *syncBuffer
+	// poll is the scheduler's safety-net poll interval. It is long by
+	// default so the tests show that the scheduler wakes exactly when
+	// something is due (and run fast).
+	poll time.Duration
+}
+
+type envOption func(*env)
+
+func withSchedule(spec string) envOption {
+	return func(e *env) {
+		s, err := quiz.ParseSchedule(spec)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.cfg.Schedule = s
+	}
+}
+
+func withConfig(f func(*quiz.Config)) envOption { return func(e *env) { f(&e.cfg) } }
+
+// withPoll sets the scheduler's poll interval.
+func withPoll(d time.Duration) envOption { return func(e *env) { e.poll = d } }
+
+// withDir shares the data directory of another env, as a second process
+// or a restart would.
+func withDir(dir string) envOption { return func(e *env) { e.dir = dir } }
+
+func newEnv(t *testing.T, start time.Time, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), log: &syncBuffer{}, poll: 12 * time.Hour}
+	s, err := quiz.ParseSchedule(quiz.DefaultSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg = quiz.Config{Channel: channel, Schedule: s, Grace: 2 * time.Hour, RevealAfter: 6 * time.Hour, Admins: []string{admin}}
+	for _, o := range opts {
+		o(e)
+	}
+	e.st, err = store.Open(t.Context(), e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", e.log)
+		}
+	})
+	e.clk = quiz.NewFakeClock(start)
+	e.rec, e.pub = newRecorder(e.clk)
+	e.q = quiz.New(e.cfg, e.st, e.pub, testBank(), quiz.Options{
+		Clock:        e.clk,
+		Logger:       slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Seed:         42,
+		PollInterval: e.poll,
+	})
+	return e
+}
+
+// start runs the scheduler until the returned stop is called (or the test
+// ends) and waits for its first tick.
+func (e *env) start() (stop func()) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.q.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("Run() = %v, want nil", err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	e.idle()
+	return stop
+}
+
+// idle waits until the scheduler has gone back to sleep.
+func (e *env) idle() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.clk.BlockUntil(ctx, 1); err != nil {
+		e.t.Fatalf("scheduler did not go back to sleep: %v", err)
+	}
+}
+
+// poked runs f, which wakes the running scheduler (PostNow), and waits
+// until the scheduler has handled the wake-up and gone back to sleep.
+func (e *env) poked(f func()) {
+	e.t.Helper()
+	before, _ := e.clk.Timers()
+	f()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := e.clk.WaitFor(ctx, func(created, pending int) bool { return created > before && pending >= 1 })
+	if err != nil {
+		e.t.Fatalf("scheduler did not wake up: %v", err)
+	}
+}
+
+// runUntil moves the clock from wake-up to wake-up until end, letting the
+// scheduler work at each.
+func (e *env) runUntil(end time.Time) {
+	e.t.Helper()
+	for steps := 0; ; steps++ {
+		if steps > 5000 {
+			e.t.Fatalf("runUntil(%v): too many wake-ups", end)
+		}
+		next, ok := e.clk.NextTimer()
+		if !ok || next.After(end) {
+			e.clk.Set(end)
+			e.idle()
+			return
+		}
+		e.clk.AdvanceToNext()
+		e.idle()
+	}
+}
+
+func (e *env) slotState(key string) quiz.SlotState {
+	e.t.Helper()
+	rec, ok, err := e.st.Slot(e.t.Context(), key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !ok {
+		return ""
+	}
+	return rec.State
+}
+
+func keys(ps []posted) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.post.SlotKey)
+	}
+	return strings.Join(out, " ")
+}
