@@ -1,4 +1,4 @@
-# Shipmate's container image: a static Go binary on distroless, about 20 MB.
+# Shipmate's container image: a static Go binary on distroless, about 26 MB.
 #
 #   docker build -t shipmate .
 #   docker run --rm --env-file .env -v shipmate-data:/data -p 8080:8080 shipmate
@@ -6,9 +6,10 @@
 # .ci/docker-build-stage.sh runs this file's build-stage RUN lines outside
 # Docker, so keep each command on RUN lines of the "build" stage.
 
-FROM golang:1.26.8-bookworm AS build
-# Set by BuildKit (docker buildx build --platform linux/arm64 …); empty means
-# the builder's own platform.
+# The build stage runs on the builder's platform and cross-compiles, so
+# `docker buildx build --platform linux/arm64 …` needs no emulation.
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+# Set by BuildKit; empty (the builder's own platform) elsewhere.
 ARG TARGETOS TARGETARCH
 WORKDIR /src
 # Modules first: this layer is rebuilt only when go.mod or go.sum change.

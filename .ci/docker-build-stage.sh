@@ -45,7 +45,7 @@ final_part=$(awk -v n="$nstages" 'toupper($1) == "FROM" { s++ } s == n' <<<"$ins
 
 # The builder image's Go must satisfy go.mod: the image sets GOTOOLCHAIN=local,
 # so an older Go there fails at `go mod download`.
-builder=$(awk 'toupper($1) == "FROM" { print $2; exit }' <<<"$build_part")
+builder=$(awk 'toupper($1) == "FROM" { for (i = 2; i <= NF; i++) if ($i !~ /^--/) { print $i; exit } }' <<<"$build_part")
 image_go=$(sed -nE 's/^golang:([0-9]+\.[0-9]+(\.[0-9]+)?).*/\1/p' <<<"$builder")
 mod_go=$(awk '$1 == "go" { print $2; exit }' go.mod)
 local_go=$(go env GOVERSION | sed 's/^go//')

@@ -265,3 +265,34 @@ func TestReconnect(t *testing.T) {
 		})
 	}
 }
+
+// TestMentionCommands: the command table works in mentions too, once the
+// mention itself is taken off.
+func TestMentionCommands(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	var usages []string
+	for _, c := range h.cmds.Table() {
+		usages = append(usages, c.Usage)
+	}
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"<@UBOT> compare ecs eks", []string{"Amazon Elastic Container Service (ECS) vs Amazon Elastic Kubernetes Service (EKS)"}},
+		{"<@UBOT|shipmate> explain fargate", []string{"AWS Fargate", "Pricing"}},
+		{"<@UBOT> help", usages},
+		{"<@UBOT>", usages},
+		{"<@UBOT> quiz", []string{"Practice question"}},
+	}
+	for i, tt := range tests {
+		h.mention(t, "C1", tt.text)
+		reply := h.posts(t, i+1)[i]
+		text := blockText(t, reply)
+		for _, w := range tt.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%q: reply does not contain %q:\n%s", tt.text, w, text)
+			}
+		}
+	}
+}

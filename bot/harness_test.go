@@ -305,7 +305,8 @@ func findButton(bs []button, actionID string) (button, bool) {
 	return button{}, false
 }
 
-// blockText is all the text of a message's blocks, for "mentions X" checks.
+// blockText is all the text of a message's blocks as Slack shows it
+// (entities decoded), for "mentions X" checks.
 func blockText(t *testing.T, c fakeslack.Call) string {
 	t.Helper()
 	var b strings.Builder
@@ -331,8 +332,10 @@ func blockText(t *testing.T, c fakeslack.Call) string {
 	for _, blk := range blocksOf(t, c) {
 		walk(blk)
 	}
-	return b.String()
+	return unescape(b.String())
 }
+
+var unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 

@@ -154,3 +154,81 @@ func TestAckUnderLoad(t *testing.T) {
 		t.Errorf("%d replies, want %d", len(posts), n)
 	}
 }
+
+// TestAckDoesNotWaitForWork: with the only worker stuck on a rate-limited
+// reply, a new envelope is still acked at once and answered later.
+func TestAckDoesNotWaitForWork(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opts: bot.Options{Workers: 1}})
+	h.srv.RateLimit("chat.postMessage", 1, 2*time.Second)
+	h.mention(t, "C1", "<@UBOT> what is ecr?")
+	if _, err := h.srv.WaitCalls(h.ctx, "chat.postMessage", 1); err != nil {
+		t.Fatal(err)
+	}
+	ev := h.srv.AppMention("U1", "C2", "<@UBOT> what is eks?")
+	a := h.send(t, h.srv.EventEnvelope("", ev))
+	if a.Latency > time.Second {
+		t.Errorf("ack took %v while the worker was busy, want it at once", a.Latency)
+	}
+	posts := h.posts(t, 2)
+	if posts[1].Param("thread_ts") != ev["ts"] || !posts[1].Time.After(a.Received) {
+		t.Errorf("second reply %+v, want it in thread %s after the ack", posts[1].Params, ev["ts"])
+	}
+}
+
+// TestShutdownWhileReconnecting: the socket drops while the bot is behind
+// (its only worker slowed by a rate limit, its queue full) and Slack will
+// not let it reconnect for a minute. The acks of the envelopes it already
+// read have no socket to go to; stopping must still return promptly.
+func TestShutdownWhileReconnecting(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opts: bot.Options{Workers: 1, Queue: 1, ShutdownGrace: time.Second}})
+	h.srv.RateLimit("chat.postMessage", 1, 2*time.Second)
+	h.mention(t, "C1", "<@UBOT> what is ecr?") // the worker waits on the rate limit
+	if _, err := h.srv.WaitCalls(h.ctx, "chat.postMessage", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.mention(t, "C1", "<@UBOT> what is ecr?") // queued
+	h.mention(t, "C1", "<@UBOT> what is ecr?") // acked, then Run waits for room in the queue
+
+	// More than the client's 20 buffered acks: read, not acked.
+	const behind = 30
+	sendCtx, stopSending := context.WithCancel(h.ctx)
+	defer stopSending()
+	for range behind {
+		h.srv.SendAsync(sendCtx, h.srv.EventEnvelope("", h.srv.AppMention("U1", "C2", "<@UBOT> what is eks?")))
+	}
+	// A pong for a ping sent after the envelopes shows the client read them.
+	pongs := 0
+	err := h.srv.WaitStats(h.ctx, func(st fakeslack.Stats) bool {
+		if st.Envelopes < 3+behind {
+			return false
+		}
+		if pongs == 0 {
+			pongs = st.Pongs
+		}
+		return st.Pongs >= pongs+2
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.RateLimit("apps.connections.open", 1, time.Minute)
+	h.srv.DropConnections()
+	// Replies to the first three, then to what fits in the client's ack
+	// buffer, come as the worker frees the queue; then Run is stuck on an ack.
+	if _, err := h.srv.WaitCalls(h.ctx, "apps.connections.open", 2); err != nil {
+		t.Fatal(err)
+	}
+	h.posts(t, 3+20)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop() }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of cancel while Slack refused to reconnect")
+	}
+}

@@ -186,8 +186,8 @@ type Post struct {
 	SlotKey   string
 	Late      bool // posted after its time because the bot was down
 	Review    bool // asked again because the team found it hard
-	// Question is the question asked, so a count update can redraw the
-	// message; empty when posting (PostQuiz gets it as an argument).
+	// Question is the question asked (the quiz's stored copy), so a count
+	// update can redraw the message.
 	Question content.Question
 }
 

@@ -304,7 +304,6 @@ func TestDeployManifests(t *testing.T) {
 // checkRuntimeEnv: names known, tokens from secrets, values the program
 // accepts, health on a port the manifest exposes.
 func checkRuntimeEnv(t *testing.T, d deployDoc, env []envSetting) {
-	t.Helper()
 	known := envVarNames()
 	set := map[string]envSetting{}
 	for _, e := range env {
@@ -797,7 +796,14 @@ func parseDockerfile(t *testing.T, p string) []dockerStage {
 		kw, args, _ := strings.Cut(line, " ")
 		kw, args = strings.ToUpper(kw), strings.TrimSpace(args)
 		if kw == "FROM" {
-			stages = append(stages, dockerStage{from: strings.Fields(args)[0]})
+			var from string
+			for _, f := range strings.Fields(args) {
+				if !strings.HasPrefix(f, "--") { // --platform=…
+					from = f
+					break
+				}
+			}
+			stages = append(stages, dockerStage{from: from})
 			continue
 		}
 		if len(stages) == 0 {
