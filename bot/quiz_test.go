@@ -36,9 +36,40 @@ func startQuiz(t *testing.T) *harness {
 	}
 	base := sharedIndex(t).Base()
 	return start(t, setup{wire: func(b *bot.Bot, cmds *bot.Commands) {
-		q := quiz.New(cfg, st, b.QuizPublisher(base), base.Questions, quiz.Options{Seed: 7})
-		cmds.WithQuiz(q, time.Now)
+		// A fake clock that is never advanced: no scheduled slot fires, so
+		// the test drives the quiz with admin commands.
+		clock := quiz.NewFakeClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+		q := quiz.New(cfg, st, b.QuizPublisher(base), base.Questions, quiz.Options{Seed: 7, Clock: clock})
+		cmds.WithQuiz(q, clock.Now)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- q.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("quiz Run = %v", err)
+			}
+		})
 	}})
+}
+
+// waitUpdate waits for a chat.update whose blocks contain text.
+func (h *harness) waitUpdate(t *testing.T, text string) fakeslack.Call {
+	t.Helper()
+	var found fakeslack.Call
+	err := h.srv.WaitFor(h.ctx, func(cs []fakeslack.Call) bool {
+		for _, c := range okCalls(cs, "chat.update", "") {
+			if strings.Contains(c.Param("blocks"), text) {
+				found = c
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no chat.update with %q: %v\n%s", text, err, h.logs)
+	}
+	return found
 }
 
 // slashAs runs /shipmate text as user and returns the reply's text.
@@ -90,6 +121,12 @@ func TestDailyQuizOverSlack(t *testing.T) {
 		t.Errorf("second click = %q, want %q", got, want)
 	}
 
+	// The live count shows that someone answered, never what.
+	live := h.waitUpdate(t, "1 answered")
+	if text := blockText(t, live); strings.Contains(text, "the answer is") {
+		t.Errorf("live count update reveals the answer:\n%s", text)
+	}
+
 	// 100 people click at once: every click is acked and recorded once.
 	var wg sync.WaitGroup
 	urls := make([]string, 100)
@@ -107,24 +144,13 @@ func TestDailyQuizOverSlack(t *testing.T) {
 	for _, u := range urls {
 		h.responses(t, u, 1)
 	}
+	h.waitUpdate(t, "101 answered")
 
 	// Reveal: the message is edited with the right per-choice counts.
 	if got := h.slashAs(t, quizAdmin, "quiz reveal-now"); !strings.Contains(got, "Revealed 1") {
 		t.Fatalf("reveal-now = %q", got)
 	}
-	var update fakeslack.Call
-	err := h.srv.WaitFor(h.ctx, func(cs []fakeslack.Call) bool {
-		for _, c := range okCalls(cs, "chat.update", "") {
-			if strings.Contains(c.Param("blocks"), "the answer is") {
-				update = c
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("no reveal update: %v\n%s", err, h.logs)
-	}
+	update := h.waitUpdate(t, "the answer is")
 	text := blockText(t, update)
 	for i, c := range q.Choices {
 		n := 100 / len(choices)

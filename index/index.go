@@ -77,6 +77,8 @@ type Index struct {
 	anchors  map[string]bool   // analyzed terms that put a question in the domain
 	names    map[string]string // analyzed term → the service id it names
 	synonyms []synonym
+	cache    map[string][]string // word → analyzed terms; written only by build
+	frozen   bool                // build is over: cache is read-only
 }
 
 // doc is one answerable document: a scenario or a note.
@@ -110,6 +112,7 @@ func New(b *content.Base) (*Index, error) {
 		known:    map[string]bool{},
 		anchors:  map[string]bool{},
 		names:    map[string]string{},
+		cache:    map[string][]string{},
 	}
 	if ix.analyzer == nil {
 		bi.Close()
@@ -279,6 +282,7 @@ func (ix *Index) build() error {
 		ix.anchors[t] = true
 	}
 	ix.vocab = newVocabulary(vocabText)
+	ix.frozen = true
 	return nil
 }
 
@@ -301,12 +305,23 @@ func genericTerm(t string) bool {
 	return false
 }
 
-// terms analyzes text the way the index does.
+// terms analyzes text the way the index does, word by word. Each word's
+// terms are remembered while the index is built, so the knowledge base's
+// own words cost a map lookup afterwards; New does this before the index is
+// shared, and afterwards the cache is only read.
 func (ix *Index) terms(text string) []string {
-	ts := ix.analyzer.Analyze([]byte(text))
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, string(t.Term))
+	var out []string
+	for _, w := range words(text) {
+		ts, ok := ix.cache[w]
+		if !ok {
+			for _, t := range ix.analyzer.Analyze([]byte(w)) {
+				ts = append(ts, string(t.Term))
+			}
+			if !ix.frozen {
+				ix.cache[w] = ts
+			}
+		}
+		out = append(out, ts...)
 	}
 	return out
 }
