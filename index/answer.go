@@ -78,11 +78,18 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 // rerank favours documents about the services the question names, so
 // "fargate or the ec2 launch type?" prefers what covers both.
 func (ix *Index) rerank(p prepared, hits []scored) {
-	named := ix.named(p)
-	if len(named) == 0 {
-		return
+	if p.definition {
+		for i := range hits {
+			if hits[i].doc.kind == KindNote {
+				hits[i].score *= 1 + definitionBoost
+			}
+		}
 	}
+	named := ix.named(p)
 	for i := range hits {
+		if len(named) == 0 {
+			break
+		}
 		n := 0
 		for _, s := range named {
 			if slices.Contains(hits[i].doc.services, s) {
@@ -93,6 +100,9 @@ func (ix *Index) rerank(p prepared, hits []scored) {
 	}
 	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 }
+
+// definitionBoost favours concept notes for "what is …" questions.
+const definitionBoost = 0.3
 
 // namedBoost is how much more a document covering every named service scores.
 const namedBoost = 1.0
@@ -140,11 +150,34 @@ func (ix *Index) confident(p prepared, hits []scored) bool {
 			}
 		}
 	}
+	if !anchored {
+		anchored = ix.hasPhrase(p)
+	}
 	n := float64(len(p.units))
 	if anchored {
 		return float64(covered)/n >= minShareAnchored
 	}
 	return len(p.units) >= 3 && float64(covered)/n >= minShare && float64(nearCovered)/n >= minShareNear
+}
+
+// hasPhrase reports whether the question uses a keyword phrase of the
+// knowledge base, such as "capacity provider".
+func (ix *Index) hasPhrase(p prepared) bool {
+	var prev string
+	for _, u := range p.units {
+		if u.fixed || u.negated {
+			prev = ""
+			continue
+		}
+		ts := ix.terms(u.text)
+		for _, t := range ts {
+			if prev != "" && ix.phrases[[2]string{prev, t}] {
+				return true
+			}
+			prev = t
+		}
+	}
+	return false
 }
 
 // covers reports whether the document contains any term of u.

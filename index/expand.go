@@ -1,6 +1,7 @@
 package index
 
 import (
+	"slices"
 	"strings"
 
 	"shipmate/content"
@@ -46,6 +47,9 @@ type unit struct {
 type prepared struct {
 	text  string // original words plus expansions, for the query
 	units []unit
+	// definition is set for "what is …", "explain …": a concept note
+	// answers those better than a "which service" scenario.
+	definition bool
 }
 
 // prepare corrects typos, expands synonyms and splits the question into
@@ -63,6 +67,7 @@ func (ix *Index) prepare(question string) prepared {
 	}
 	negated := negations(ws)
 	var p prepared
+	p.definition = isDefinition(ws)
 	var extra []string
 	for i := 0; i < len(ws); {
 		if negated[i] && infraWords[ws[i]] {
@@ -107,6 +112,22 @@ func (p prepared) terms() []string {
 		}
 	}
 	return out
+}
+
+// isDefinition reports questions asking what something is or how it works.
+func isDefinition(ws []string) bool {
+	if len(ws) == 0 {
+		return false
+	}
+	switch ws[0] {
+	case "explain", "define", "whats", "describe":
+		return true
+	case "what", "how":
+		if len(ws) > 1 && (ws[1] == "is" || ws[1] == "are" || ws[1] == "does" || ws[1] == "do") {
+			return ws[0] == "what" || slices.Contains(ws, "work") || slices.Contains(ws, "works")
+		}
+	}
+	return false
 }
 
 // noServers is what "we don't want to manage instances" and its kin mean.

@@ -73,9 +73,10 @@ type Index struct {
 	analyzer analysis.Analyzer
 	docs     map[string]*doc
 	vocab    *vocabulary
-	known    map[string]bool   // analyzed terms present in any document
-	anchors  map[string]bool   // analyzed terms that put a question in the domain
-	names    map[string]string // analyzed term → the service id it names
+	known    map[string]bool    // analyzed terms present in any document
+	anchors  map[string]bool    // analyzed terms that put a question in the domain
+	names    map[string]string  // analyzed term → the service id it names
+	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
 	synonyms []synonym
 	cache    map[string][]string // word → analyzed terms; written only by build
 	frozen   bool                // build is over: cache is read-only
@@ -113,6 +114,7 @@ func New(b *content.Base) (*Index, error) {
 		anchors:  map[string]bool{},
 		names:    map[string]string{},
 		cache:    map[string][]string{},
+		phrases:  map[[2]string]bool{},
 	}
 	if ix.analyzer == nil {
 		bi.Close()
@@ -281,9 +283,29 @@ func (ix *Index) build() error {
 	for _, t := range ix.terms(strings.Join(domainTerms, " ")) {
 		ix.anchors[t] = true
 	}
+	for _, n := range ix.base.Notes {
+		ix.addPhrases(n.Keywords)
+	}
+	for _, sc := range ix.base.Scenarios {
+		ix.addPhrases(sc.Keywords)
+	}
 	ix.vocab = newVocabulary(vocabText)
 	ix.frozen = true
 	return nil
+}
+
+// addPhrases records the adjacent term pairs of multi-word keywords
+// ("capacity provider", "load balancer controller"): a question using one
+// is in the domain even if it names no service.
+func (ix *Index) addPhrases(keywords []string) {
+	for _, k := range keywords {
+		ts := ix.terms(k)
+		for i := 0; i+1 < len(ts); i++ {
+			if ts[i] != ts[i+1] {
+				ix.phrases[[2]string{ts[i], ts[i+1]}] = true
+			}
+		}
+	}
 }
 
 // domainTerms put a question squarely in Shipmate's domain even when it
