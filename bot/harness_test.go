@@ -82,10 +82,11 @@ type harness struct {
 	logs *logBuffer
 	ctx  context.Context // the test's deadline; every wait uses it
 
-	stopOnce sync.Once
-	cancel   context.CancelFunc
-	runErr   chan error
-	err      error
+	cancelTest context.CancelFunc
+	stopOnce   sync.Once
+	cancel     context.CancelFunc
+	runErr     chan error
+	err        error
 }
 
 type setup struct {
@@ -109,13 +110,23 @@ func start(t testing.TB, s setup) *harness {
 
 func startNoWait(t testing.TB, s setup) *harness {
 	t.Helper()
-	ctx, cancelTest := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancelTest)
+	h := launch(t, s)
+	t.Cleanup(func() {
+		if err := h.shutdown(); err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	})
+	return h
+}
 
-	srv := fakeslack.New(append([]fakeslack.Option{fakeslack.WithPingInterval(fakePingInterval)}, s.fake...)...)
-	t.Cleanup(srv.Close) // runs after the bot has stopped
-
+// launch is startNoWait without the cleanup: the caller must call shutdown.
+// The load run uses it so that nothing keeps its fake Slack's records alive
+// once it is over.
+func launch(t testing.TB, s setup) *harness {
+	t.Helper()
 	ix := sharedIndex(t)
+	ctx, cancelTest := context.WithTimeout(t.Context(), 20*time.Second)
+	srv := fakeslack.New(append([]fakeslack.Option{fakeslack.WithPingInterval(fakePingInterval)}, s.fake...)...)
 	cfg := bot.Config{
 		BotToken: bot.Secret(srv.BotToken()),
 		AppToken: bot.Secret(srv.AppToken()),
@@ -135,14 +146,18 @@ func startNoWait(t testing.TB, s setup) *harness {
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
-	h := &harness{srv: srv, bot: b, cmds: cmds, logs: logs, ctx: ctx, cancel: cancel, runErr: make(chan error, 1)}
+	h := &harness{srv: srv, bot: b, cmds: cmds, logs: logs, ctx: ctx, cancelTest: cancelTest, cancel: cancel, runErr: make(chan error, 1)}
 	go func() { h.runErr <- b.Run(runCtx) }()
-	t.Cleanup(func() {
-		if err := h.stop(); err != nil {
-			t.Errorf("Run = %v, want nil", err)
-		}
-	})
 	return h
+}
+
+// shutdown stops the bot, then closes the fake Slack, and returns Run's
+// error.
+func (h *harness) shutdown() error {
+	err := h.stop()
+	h.srv.Close()
+	h.cancelTest()
+	return err
 }
 
 // stop cancels Run's context and waits for Run to return.

@@ -145,7 +145,7 @@ loop:
 			}
 			break loop
 		case evt := <-b.sm.Events:
-			b.dispatch(evt, jobs)
+			b.dispatch(ctx, evt, jobs)
 		}
 	}
 
@@ -178,8 +178,15 @@ loop:
 	return runErr
 }
 
-// dispatch acks an envelope at once, then queues it for a worker.
-func (b *Bot) dispatch(evt socketmode.Event, jobs chan<- job) {
+// ackWait bounds how long an ack may wait for the socket. The client holds
+// only 20 acks while it has no socket (reconnecting): an unbounded wait would
+// block Run for as long as Slack refuses a new connection, and for ever once
+// ctx ends and the client stops.
+const ackWait = time.Second
+
+// dispatch acks an envelope at once, then queues it for a worker. An
+// envelope whose ack cannot be sent is dropped: Slack redelivers it.
+func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, jobs chan<- job) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
 		if !b.ready.Swap(true) {
@@ -201,8 +208,12 @@ func (b *Bot) dispatch(evt socketmode.Event, jobs chan<- job) {
 	if evt.Request == nil {
 		return
 	}
-	if err := b.sm.Ack(*evt.Request); err != nil {
-		b.log.Error("ack", "envelope", evt.Request.EnvelopeID, "err", err)
+	ackCtx, cancel := context.WithTimeout(ctx, ackWait)
+	err := b.sm.AckCtx(ackCtx, evt.Request.EnvelopeID, nil)
+	cancel()
+	if err != nil {
+		b.log.Warn("ack not sent, leaving the envelope to Slack's retry", "envelope", evt.Request.EnvelopeID, "type", string(evt.Type), "err", err)
+		return
 	}
 	jobs <- job{evt: evt, received: time.Now()}
 }
