@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -186,7 +187,23 @@ func GradeBlocks(q *content.Question, choice int, note *content.Note) Message {
 // esc escapes the characters Slack reads as markup in mrkdwn (&, <, >), for
 // text from content: "ask <question>" would otherwise show as a link. Only
 // Shipmate's own markup, such as the <@U…> of "Shared by", goes unescaped.
-var esc = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+var (
+	mdBold    = regexp.MustCompile(`\*\*([^*\n]+)\*\*`)
+	mdHeading = regexp.MustCompile(`(?m)^#{1,6}\s+(.+)$`)
+	mdLink    = regexp.MustCompile(`\[([^\]\n]+)\]\((https?://[^)\s]+)\)`)
+)
+
+// esc turns content text (Markdown) into Slack mrkdwn: &, < and > are
+// escaped so they cannot form links or mentions, **bold** and headings
+// become *bold*, and [text](url) becomes a Slack link.
+func esc(s string) string {
+	s = escaper.Replace(s)
+	s = mdBold.ReplaceAllString(s, "*$1*")
+	s = mdHeading.ReplaceAllString(s, "*$1*")
+	return mdLink.ReplaceAllString(s, "<$2|$1>")
+}
 
 func header(text string) slack.Block {
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(oneLine(text), maxHeaderText), false, false))

@@ -211,10 +211,10 @@ func QuizMessage(post quiz.Post, q content.Question, answered int) Message {
 	case post.Review:
 		title += " (review: the team found this one hard)"
 	}
-	fmt.Fprintf(&b, "*%s*\n", q.Question)
+	fmt.Fprintf(&b, "*%s*\n", esc(q.Question))
 	var buttons []slack.BlockElement
 	for i, c := range q.Choices {
-		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], c.Text)
+		fmt.Fprintf(&b, "\n*%c)* %s", Letters[i], esc(c.Text))
 		buttons = append(buttons, button(ActionQuizAnswer+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text),
 			fmt.Sprintf("%d|%d", post.QuizID, i), ""))
 	}
@@ -236,7 +236,7 @@ func QuizMessage(post quiz.Post, q content.Question, answered int) Message {
 func RevealMessage(post quiz.Post, q content.Question, counts []int, note *content.Note) Message {
 	correct := q.Correct()
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s*\n", q.Question)
+	fmt.Fprintf(&b, "*%s*\n", esc(q.Question))
 	total := 0
 	for _, n := range counts {
 		total += n
@@ -251,13 +251,13 @@ func RevealMessage(post quiz.Post, q content.Question, counts []int, note *conte
 		if i == correct {
 			mark = ":white_check_mark:"
 		}
-		fmt.Fprintf(&b, "\n%s *%c)* %s: %d\n      _%s_", mark, Letters[i], c.Text, n, c.Why)
+		fmt.Fprintf(&b, "\n%s *%c)* %s: %d\n      _%s_", mark, Letters[i], esc(c.Text), n, esc(c.Why))
 		buttons = append(buttons, button(ActionQuizAnswer+"_"+strconv.Itoa(i), fmt.Sprintf("%c) %s", Letters[i], c.Text), fmt.Sprintf("%d|%d", post.QuizID, i), ""))
 	}
 	blocks := []slack.Block{header("Daily quiz: the answer is " + string(Letters[correct])), section(b.String()),
 		slack.NewActionBlock("quiz", buttons...)}
 	if note != nil {
-		blocks = append(blocks, section(fmt.Sprintf("*Read more: %s*\n%s", note.Title, firstParagraph(note.Body))))
+		blocks = append(blocks, section(fmt.Sprintf("*Read more: %s*\n%s", esc(note.Title), esc(firstParagraph(note.Body)))))
 	}
 	blocks = append(blocks, contextBlock(fmt.Sprintf("%d answered", total)))
 	return Message{Blocks: blocks, Text: clip(fmt.Sprintf("Daily quiz answer: %c) %s", Letters[correct], q.Choices[correct].Text), maxFallbackText)}
@@ -289,14 +289,14 @@ func AnswerFeedback(r quiz.Result, note *content.Note) Message {
 	case r.Already:
 		fmt.Fprintf(&b, "You already answered %c. Only your first answer counts.", Letters[r.Choice])
 	case r.Closed:
-		fmt.Fprintf(&b, "This quiz is closed, so this click does not score. The answer was %c: %s", Letters[r.CorrectChoice], r.CorrectWhy)
+		fmt.Fprintf(&b, "This quiz is closed, so this click does not score. The answer was %c: %s", Letters[r.CorrectChoice], esc(r.CorrectWhy))
 	case r.Correct:
-		fmt.Fprintf(&b, ":white_check_mark: Right, %c! Your answer is recorded.\n%s", Letters[r.Choice], r.Why)
+		fmt.Fprintf(&b, ":white_check_mark: Right, %c! Your answer is recorded.\n%s", Letters[r.Choice], esc(r.Why))
 	default:
-		fmt.Fprintf(&b, ":x: Not quite: you answered %c (recorded). %s\nThe answer is %c: %s", Letters[r.Choice], r.Why, Letters[r.CorrectChoice], r.CorrectWhy)
+		fmt.Fprintf(&b, ":x: Not quite: you answered %c (recorded). %s\nThe answer is %c: %s", Letters[r.Choice], esc(r.Why), Letters[r.CorrectChoice], esc(r.CorrectWhy))
 	}
 	if note != nil && !r.Already {
-		fmt.Fprintf(&b, "\nRead more: *%s*", note.Title)
+		fmt.Fprintf(&b, "\nRead more: *%s*", esc(note.Title))
 	}
 	return Message{Blocks: []slack.Block{section(b.String())}, Text: clip(b.String(), maxFallbackText)}
 }
