@@ -97,12 +97,20 @@ func (ix *Index) rerank(p prepared, hits []scored) {
 			}
 		}
 		hits[i].score *= 1 + namedBoost*float64(n)/float64(len(named))
+		// "fargate or ec2?" wants what covers both, not a pick of one.
+		if p.comparison && len(named) > 1 && n == len(named) {
+			hits[i].score *= 1 + comparisonBoost
+		}
 	}
 	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 }
 
 // definitionBoost favours concept notes for "what is …" questions.
 const definitionBoost = 0.3
+
+// comparisonBoost favours, for a comparison, documents covering every
+// service it names.
+const comparisonBoost = 0.5
 
 // namedBoost is how much more a document covering every named service scores.
 const namedBoost = 1.0

@@ -50,6 +50,8 @@ type prepared struct {
 	// definition is set for "what is …", "explain …": a concept note
 	// answers those better than a "which service" scenario.
 	definition bool
+	// comparison is set for "x vs y", "x or y", "difference between".
+	comparison bool
 }
 
 // prepare corrects typos, expands synonyms and splits the question into
@@ -68,6 +70,7 @@ func (ix *Index) prepare(question string) prepared {
 	negated := negations(ws)
 	var p prepared
 	p.definition = isDefinition(ws)
+	p.comparison = isComparison(ws)
 	var extra []string
 	for i := 0; i < len(ws); {
 		if negated[i] && infraWords[ws[i]] {
@@ -125,6 +128,17 @@ func isDefinition(ws []string) bool {
 	case "what", "how":
 		if len(ws) > 1 && (ws[1] == "is" || ws[1] == "are" || ws[1] == "does" || ws[1] == "do") {
 			return ws[0] == "what" || slices.Contains(ws, "work") || slices.Contains(ws, "works")
+		}
+	}
+	return false
+}
+
+// isComparison reports questions weighing services against each other.
+func isComparison(ws []string) bool {
+	for _, w := range ws {
+		switch w {
+		case "vs", "versus", "or", "difference", "differences", "compare", "comparison", "than", "between":
+			return true
 		}
 	}
 	return false
