@@ -187,9 +187,7 @@ var fields = []struct {
 	boost float64
 }{
 	{"need", 3},
-	{"examples", 2},
-	{"keywords", 2},
-	{"services", 1.5},
+	{"keywords", 1.5},
 	{"body", 1},
 }
 
@@ -223,10 +221,8 @@ func (ix *Index) build() error {
 			consider = append(consider, a.When+" "+ix.serviceNames(a.Use))
 		}
 		f := map[string]any{
-			"need":     s.Need,
-			"examples": strings.Join(s.Examples, "\n"),
-			"keywords": strings.Join(s.Keywords, "\n"),
-			"services": ix.serviceNames(s.Use),
+			"need":     s.Need + "\n" + strings.Join(s.Examples, "\n"),
+			"keywords": strings.Join(s.Keywords, "\n") + "\n" + ix.serviceNames(s.Use),
 			"body":     s.Answer + "\n" + s.Because + "\n" + strings.Join(consider, "\n"),
 		}
 		if err := add(d, f); err != nil {
@@ -243,8 +239,7 @@ func (ix *Index) build() error {
 		d.text = n.Title + "\n" + n.Body
 		f := map[string]any{
 			"need":     n.Title,
-			"keywords": strings.Join(n.Keywords, "\n"),
-			"services": ix.serviceNames(n.Services),
+			"keywords": strings.Join(n.Keywords, "\n") + "\n" + ix.serviceNames(n.Services),
 			"body":     n.Body,
 		}
 		if err := add(d, f); err != nil {
