@@ -9,9 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -65,19 +67,45 @@ func LoadDir(dir string) (*Base, error) {
 // listing every problem found, each with its file and line.
 func Load(fsys fs.FS) (*Base, error) {
 	l := &loader{fsys: fsys}
-	b := &Base{}
-	l.list("services.yaml", &b.Services, true)
-	l.list("synonyms.yaml", &b.Synonyms, false)
+	// Files are parsed in parallel, each into its own part, and merged in
+	// a fixed order so the result does not depend on scheduling.
+	var tasks []func(*part)
+	tasks = append(tasks,
+		func(p *part) { list(&p.loader, "services.yaml", &p.b.Services, true) },
+		func(p *part) { list(&p.loader, "synonyms.yaml", &p.b.Synonyms, false) })
 	for _, f := range l.glob("notes", ".md") {
-		if n, ok := l.note(f); ok {
-			b.Notes = append(b.Notes, n)
-		}
+		tasks = append(tasks, func(p *part) {
+			if n, ok := p.note(f); ok {
+				p.b.Notes = append(p.b.Notes, n)
+			}
+		})
 	}
 	for _, f := range l.glob("scenarios", ".yaml") {
-		l.list(f, &b.Scenarios, true)
+		tasks = append(tasks, func(p *part) { list(&p.loader, f, &p.b.Scenarios, true) })
 	}
 	for _, f := range l.glob("quiz", ".yaml") {
-		l.list(f, &b.Questions, true)
+		tasks = append(tasks, func(p *part) { list(&p.loader, f, &p.b.Questions, true) })
+	}
+	parts := make([]part, len(tasks))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, task := range tasks {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			parts[i].fsys = fsys
+			task(&parts[i])
+		})
+	}
+	wg.Wait()
+	b := &Base{}
+	for _, p := range parts {
+		l.problems = append(l.problems, p.problems...)
+		b.Services = append(b.Services, p.b.Services...)
+		b.Synonyms = append(b.Synonyms, p.b.Synonyms...)
+		b.Notes = append(b.Notes, p.b.Notes...)
+		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
+		b.Questions = append(b.Questions, p.b.Questions...)
 	}
 	l.validate(b)
 	if len(l.problems) > 0 {
@@ -118,6 +146,12 @@ func (b *Base) index() {
 type loader struct {
 	fsys     fs.FS
 	problems Problems
+}
+
+// part is what one file contributes to a Base.
+type part struct {
+	loader
+	b Base
 }
 
 func (l *loader) add(file string, line int, format string, args ...any) {
@@ -181,21 +215,6 @@ func list[T any](l *loader, file string, out *[]T, required bool) {
 			setPos(&v, Pos{file, item.Line})
 			*out = append(*out, v)
 		}
-	}
-}
-
-func (l *loader) list(file string, out any, required bool) {
-	switch out := out.(type) {
-	case *[]Service:
-		list(l, file, out, required)
-	case *[]Synonym:
-		list(l, file, out, required)
-	case *[]Scenario:
-		list(l, file, out, required)
-	case *[]Question:
-		list(l, file, out, required)
-	default:
-		panic(fmt.Sprintf("content: no list of %T", out))
 	}
 }
 

@@ -193,19 +193,13 @@ var fields = []struct {
 
 func (ix *Index) build() error {
 	batch := ix.bleve.NewBatch()
+	texts := map[*doc][]string{}
 	add := func(d *doc, f map[string]any) error {
-		f["kind"] = d.kind
 		ix.docs[d.id] = d
-		d.terms = map[string]bool{}
-		for name, v := range f {
-			if name == "kind" {
-				continue
-			}
-			for _, t := range ix.terms(v.(string)) {
-				d.terms[t] = true
-				ix.known[t] = true
-			}
+		for _, v := range f {
+			texts[d] = append(texts[d], v.(string))
 		}
+		f["kind"] = d.kind
 		return batch.Index(d.id, f)
 	}
 	var vocabText []string
@@ -247,8 +241,18 @@ func (ix *Index) build() error {
 		}
 		vocabText = append(vocabText, n.Title, n.Body, strings.Join(n.Keywords, " "))
 	}
-	if err := ix.bleve.Batch(batch); err != nil {
-		return fmt.Errorf("index batch: %w", err)
+	// Bleve indexes the batch while this goroutine works out what the
+	// confidence decision needs: each document's terms and the vocabulary.
+	indexed := make(chan error, 1)
+	go func() { indexed <- ix.bleve.Batch(batch) }()
+	for d, ts := range texts {
+		d.terms = map[string]bool{}
+		for _, text := range ts {
+			for _, t := range ix.terms(text) {
+				d.terms[t] = true
+				ix.known[t] = true
+			}
+		}
 	}
 
 	for _, s := range ix.base.Synonyms {
@@ -286,6 +290,9 @@ func (ix *Index) build() error {
 	}
 	ix.vocab = newVocabulary(vocabText)
 	ix.frozen = true
+	if err := <-indexed; err != nil {
+		return fmt.Errorf("index batch: %w", err)
+	}
 	return nil
 }
 
