@@ -90,12 +90,43 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 // Call it before Run.
 func (b *Bot) HandleAction(prefix string, h ActionHandler) { b.actions[prefix] = h }
 
-// API returns the Web API client, for collaborators that post on their own
-// (the daily quiz).
-func (b *Bot) API() *slack.Client { return b.api }
-
 // Ready reports whether the bot is connected to Slack.
 func (b *Bot) Ready() bool { return b.ready.Load() }
+
+// authenticate learns the bot's own user id. A refusal (invalid_auth, a
+// revoked token, a wrong SLACK_API_URL) is final; a network failure or a
+// Slack outage is retried with backoff, so a bot started during an outage
+// comes up when Slack does instead of crash-looping.
+func (b *Bot) authenticate(ctx context.Context) (*slack.AuthTestResponse, error) {
+	wait := time.Second
+	for {
+		auth, err := b.api.AuthTestContext(ctx)
+		if err == nil {
+			return auth, nil
+		}
+		var refused slack.SlackErrorResponse
+		var status slack.StatusCodeError
+		if errors.As(err, &refused) || (errors.As(err, &status) && !status.Retryable()) || ctx.Err() != nil {
+			return nil, fmt.Errorf("slack auth.test: %w", err)
+		}
+		var limited *slack.RateLimitedError
+		if errors.As(err, &limited) {
+			wait = max(wait, limited.RetryAfter)
+		}
+		b.log.Warn("slack unreachable, retrying", "err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, maxAuthWait)
+	}
+}
+
+// maxAuthWait caps the backoff between auth.test attempts.
+const maxAuthWait = 30 * time.Second
 
 // job is an acked envelope waiting for a worker.
 type job struct {
@@ -107,9 +138,12 @@ type job struct {
 // work, lets in-flight replies finish (up to ShutdownGrace), closes the
 // socket and returns nil. It returns an error if Slack refuses the tokens.
 func (b *Bot) Run(ctx context.Context) error {
-	auth, err := b.api.AuthTestContext(ctx)
+	auth, err := b.authenticate(ctx)
 	if err != nil {
-		return fmt.Errorf("slack auth.test: %w", err)
+		if ctx.Err() != nil {
+			return nil // stopped before Slack could be reached
+		}
+		return err
 	}
 	b.botUser = auth.UserID
 	b.log.Info("slack authenticated", "team", auth.Team, "bot_user", auth.UserID)
@@ -236,7 +270,9 @@ func (b *Bot) work(ctx context.Context, j job) {
 	}
 	if err != nil {
 		b.log.Error("handle envelope", "type", string(j.evt.Type), "envelope", j.evt.Request.EnvelopeID, "err", err)
+		return
 	}
+	b.log.Debug("handled envelope", "type", string(j.evt.Type), "envelope", j.evt.Request.EnvelopeID, "elapsed", time.Since(j.received))
 }
 
 // onEvent answers mentions in channels (in the thread) and direct messages.
