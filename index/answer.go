@@ -102,7 +102,38 @@ func (ix *Index) rerank(p prepared, hits []scored) {
 			hits[i].score *= 1 + comparisonBoost
 		}
 	}
+	// A question that is only a service's name ("fargate?") asks for the
+	// service itself: its overview note.
+	if len(named) == 1 && ix.onlyNames(p) {
+		if s := ix.base.Service(named[0]); s != nil {
+			for i := range hits {
+				if hits[i].doc.kind == KindNote && hits[i].doc.cid == s.Note {
+					hits[i].score *= 1 + overviewBoost
+				}
+			}
+		}
+	}
 	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+}
+
+// overviewBoost lifts a service's overview note when the question only
+// names the service.
+const overviewBoost = 2.0
+
+// onlyNames reports whether every unit of the question names a service.
+func (ix *Index) onlyNames(p prepared) bool {
+	for _, u := range p.units {
+		ts := ix.terms(u.text)
+		if len(ts) == 0 {
+			return false
+		}
+		for _, t := range ts {
+			if _, ok := ix.names[t]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // definitionBoost favours concept notes for "what is …" questions.

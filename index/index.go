@@ -63,7 +63,8 @@ var boilerplate = []string{
 	"dont", "doesnt", "didnt", "isnt", "arent", "cant", "wont", "shouldnt", "im", "ive",
 	"weve", "were", "theyre", "youre", "its", "thats", "theres", "whats", "hows", "pls",
 	"plz", "lol", "btw", "fyi", "imo", "tbh", "wondering", "anybody", "everyone", "all",
-	"guess", "probably", "maybe", "actually", "basically",
+	"guess", "probably", "maybe", "actually", "basically", "run", "runs", "running", "ran",
+	"without", "never",
 }
 
 // Index answers questions from a knowledge base. It is safe for concurrent use.
