@@ -100,6 +100,9 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		bs = append(bs,
 			header(s.Answer),
 			section(fmt.Sprintf("*Why:* %s", esc(strings.TrimSpace(s.Because)))))
+		for _, c := range top.Caveats {
+			bs = append(bs, contextBlock(":warning: "+esc(c)))
+		}
 		if len(s.Consider) > 0 {
 			var b strings.Builder
 			b.WriteString("*Consider instead when…*")

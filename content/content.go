@@ -38,7 +38,10 @@ type Service struct {
 	PickWhen  string   `yaml:"pick_when"`
 	AvoidWhen string   `yaml:"avoid_when"`
 	Note      string   `yaml:"note"`
-	Pos       Pos      `yaml:"-"`
+	// Caveat, if set, is shown with every answer that recommends the
+	// service (a deprecation, a regional limit).
+	Caveat string `yaml:"caveat"`
+	Pos    Pos    `yaml:"-"`
 }
 
 // Note is a concept note: Markdown with front matter.

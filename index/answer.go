@@ -41,6 +41,8 @@ type Hit struct {
 	Scenario *content.Scenario `json:"-"`
 	// Note is the note itself for kind "note", the related note for a scenario.
 	Note *content.Note `json:"-"`
+	// Caveats of the recommended services (already part of Text).
+	Caveats []string `json:"-"`
 }
 
 // Answer answers a question typed by a user. Any text is accepted: markup,
@@ -69,7 +71,7 @@ func (ix *Index) Answer(ctx context.Context, question string) (Answer, error) {
 		a.Answers = append(a.Answers, Hit{
 			ID: h.doc.cid, Kind: h.doc.kind, Title: h.doc.title,
 			Services: slices.Clone(h.doc.services), Text: h.doc.text, Score: h.score,
-			Scenario: h.doc.scenario, Note: h.doc.note,
+			Scenario: h.doc.scenario, Note: h.doc.note, Caveats: h.doc.caveats,
 		})
 	}
 	return a, nil

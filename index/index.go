@@ -94,6 +94,7 @@ type doc struct {
 	terms    map[string]bool
 	scenario *content.Scenario
 	note     *content.Note
+	caveats  []string
 }
 
 // New builds the index for b in one batch. Close it when done.
@@ -210,6 +211,7 @@ func (ix *Index) build() error {
 			id: KindScenario + "/" + s.ID, kind: KindScenario, cid: s.ID,
 			title: s.Answer, services: s.Use, scenario: s, note: ix.base.Note(s.Note),
 		}
+		d.caveats = ix.Caveats(s.Use)
 		d.text = ix.scenarioText(s, d.note)
 		var consider []string
 		for _, a := range s.Consider {
@@ -362,12 +364,30 @@ func (ix *Index) serviceNames(ids []string) string {
 	return strings.Join(names, " ")
 }
 
-// ServiceName returns the display name of a service id.
-func (ix *Index) ServiceName(id string) string {
-	if s := ix.base.Service(id); s != nil {
-		return s.Name
+// Caveats returns the caveats of the given services, in order.
+func (ix *Index) Caveats(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if s := ix.base.Service(id); s != nil && s.Caveat != "" {
+			out = append(out, s.Caveat)
+		}
 	}
-	return id
+	return out
+}
+
+// ServiceName returns the short display name of a service id: "ECS",
+// "Fargate", "App Runner".
+func (ix *Index) ServiceName(id string) string {
+	s := ix.base.Service(id)
+	if s == nil {
+		return id
+	}
+	name, paren, _ := strings.Cut(s.Name, " (")
+	if acronym := strings.TrimSuffix(paren, ")"); acronym != "" && acronym == strings.ToUpper(acronym) && !strings.Contains(acronym, " ") {
+		return acronym
+	}
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "Amazon "), "AWS ")
+	return strings.TrimSpace(name)
 }
 
 func (ix *Index) serviceList(ids []string) string {
@@ -387,6 +407,9 @@ func (ix *Index) serviceList(ids []string) string {
 func (ix *Index) scenarioText(s *content.Scenario, n *content.Note) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Recommendation: %s\n%s\n", strings.TrimSuffix(s.Answer, "."), strings.TrimSpace(s.Because))
+	for _, c := range ix.Caveats(s.Use) {
+		fmt.Fprintf(&b, "Heads-up: %s\n", c)
+	}
 	if len(s.Consider) > 0 {
 		b.WriteString("Consider instead:\n")
 		for _, a := range s.Consider {

@@ -235,3 +235,44 @@ func ExampleIndex_Answer() {
 	// true [ecr]
 	// false
 }
+
+// A service's caveat (say, closed to new customers) travels with every
+// answer that recommends the service.
+func TestCaveatsInAnswers(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	checked := 0
+	for _, s := range ix.Base().Scenarios {
+		caveats := ix.Caveats(s.Use)
+		if len(caveats) == 0 {
+			continue
+		}
+		a, err := ix.Answer(context.Background(), s.Need)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := a.Top()
+		if top == nil || top.ID != s.ID {
+			continue // another scenario won; not this test's concern
+		}
+		checked++
+		for _, c := range caveats {
+			if !strings.Contains(top.Text, c) || !slices.Contains(top.Caveats, c) {
+				t.Errorf("Answer(%q): caveat %q missing from the answer", s.Need, c)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Skip("no scenario recommends a service with a caveat")
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for id, want := range map[string]string{"ecs": "ECS", "eks": "EKS", "fargate": "Fargate", "ec2": "EC2", "ecr": "ECR", "app-runner": "App Runner", "lambda": "Lambda", "nope": "nope"} {
+		if got := ix.ServiceName(id); got != want {
+			t.Errorf("ServiceName(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
