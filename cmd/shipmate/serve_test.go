@@ -4,16 +4,20 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"shipmate/internal/fakeslack"
+	"shipmate/store"
 )
 
 // TestMain lets a test run the real program in a child process: with
@@ -27,6 +31,76 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// child is `shipmate serve` running as a process against a fake Slack.
+type child struct {
+	cmd      *exec.Cmd
+	health   string // base URL of the health endpoints
+	logsDone chan struct{}
+	mu       sync.Mutex
+	logs     strings.Builder
+}
+
+func (c *child) Logs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logs.String()
+}
+
+// startServe starts serve with the fake's tokens and extra environment, and
+// waits until its health endpoints listen.
+func startServe(t *testing.T, ctx context.Context, srv *fakeslack.Server, env ...string) *child {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Dir = t.TempDir() // no .env here
+	cmd.Env = append(os.Environ(),
+		"SHIPMATE_RUN_MAIN=serve",
+		"SLACK_BOT_TOKEN="+srv.BotToken(),
+		"SLACK_APP_TOKEN="+srv.AppToken(),
+		"SLACK_API_URL="+srv.APIURL(),
+		"HTTP_ADDR=127.0.0.1:0",
+		"LOG_FORMAT=json",
+		"QUIZ_CHANNEL=",
+		"DATA_DIR="+t.TempDir(),
+	)
+	cmd.Env = append(cmd.Env, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, logsDone: make(chan struct{})}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		defer close(c.logsDone)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.logs.WriteString(sc.Text() + "\n")
+			c.mu.Unlock()
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "health endpoints listening" {
+				addr <- rec["addr"].(string)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		c.health = "http://" + a
+	case <-ctx.Done():
+		t.Fatalf("serve did not start its health endpoints:\n%s", c.Logs())
+	}
+	if err := srv.WaitConnections(ctx, 1); err != nil {
+		t.Fatalf("serve did not connect: %v\n%s", err, c.Logs())
+	}
+	return c
+}
+
 // TestServeLifecycle runs `shipmate serve` as a process against a fake
 // Slack: it connects, reports ready on /readyz, answers a mention, and on
 // SIGTERM finishes and exits 0.
@@ -36,54 +110,13 @@ func TestServeLifecycle(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
+	c := startServe(t, ctx, srv)
 
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Dir = t.TempDir() // no .env here; DATA_DIR defaults below it
-	cmd.Env = append(os.Environ(),
-		"SHIPMATE_RUN_MAIN=serve",
-		"SLACK_BOT_TOKEN="+srv.BotToken(),
-		"SLACK_APP_TOKEN="+srv.AppToken(),
-		"SLACK_API_URL="+srv.APIURL(),
-		"HTTP_ADDR=127.0.0.1:0",
-		"LOG_FORMAT=json",
-		"QUIZ_CHANNEL=",
-	)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	var logs strings.Builder
-	logsDone := make(chan struct{})
-	go func() {
-		defer close(logsDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "health endpoints listening" {
-				addr <- rec["addr"].(string)
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-ctx.Done():
-		t.Fatal("serve did not start its health endpoints")
-	}
-	if code := get(t, base+"/healthz"); code != http.StatusOK {
+	if code := get(t, c.health+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200", code)
 	}
-	if err := srv.WaitConnections(ctx, 1); err != nil {
-		t.Fatalf("serve did not connect: %v", err)
-	}
 	// Ready follows the connection; poll with the test's deadline.
-	for get(t, base+"/readyz") != http.StatusOK {
+	for get(t, c.health+"/readyz") != http.StatusOK {
 		select {
 		case <-ctx.Done():
 			t.Fatal("/readyz never became 200")
@@ -97,22 +130,136 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
-	<-logsDone
+	err := c.cmd.Wait()
+	<-c.logsDone
+	logs := c.Logs()
 	if err != nil {
-		t.Fatalf("serve after SIGTERM: %v, want exit 0\nlogs:\n%s", err, logs.String())
+		t.Fatalf("serve after SIGTERM: %v, want exit 0\nlogs:\n%s", err, logs)
 	}
-	if !strings.Contains(logs.String(), "shipmate stopped") {
-		t.Errorf("serve did not log a clean stop:\n%s", logs.String())
+	if !strings.Contains(logs, "shipmate stopped") {
+		t.Errorf("serve did not log a clean stop:\n%s", logs)
 	}
 	for _, tok := range []string{srv.BotToken(), srv.AppToken()} {
-		if strings.Contains(logs.String(), tok) {
+		if strings.Contains(logs, tok) {
 			t.Errorf("a token appears in the logs")
 		}
 	}
+}
+
+// TestKillDuringClickBurst kills serve with SIGKILL in the middle of a burst
+// of quiz answers: every answer whose user was told it was recorded is in
+// the store afterwards.
+func TestKillDuringClickBurst(t *testing.T) {
+	t.Parallel()
+	srv := fakeslack.New()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	dataDir := t.TempDir()
+	c := startServe(t, ctx, srv, "QUIZ_CHANNEL=CQUIZ", "QUIZ_ADMINS=UADMIN", "DATA_DIR="+dataDir)
+
+	if _, err := srv.Send(ctx, srv.SlashEnvelope("/shipmate", "quiz post-now", "UADMIN", "C1")); err != nil {
+		t.Fatal(err)
+	}
+	posts, err := srv.WaitCalls(ctx, "chat.postMessage", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []struct {
+		Type     string `json:"type"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(posts[0].Param("blocks")), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var value string
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if strings.HasPrefix(e.ActionID, "quiz_answer") && value == "" {
+				value = e.Value
+			}
+		}
+	}
+	if value == "" {
+		t.Fatalf("no answer button in the quiz post: %s", posts[0].Param("blocks"))
+	}
+	quizID, _, _ := strings.Cut(value, "|")
+
+	const clicks = 300
+	users := map[string]string{} // response URL → user
+	acks := make([]<-chan fakeslack.Ack, 0, clicks)
+	for i := range clicks {
+		user := fmt.Sprintf("UCLICK%03d", i)
+		env := srv.InteractiveEnvelope(map[string]any{
+			"user":      map[string]any{"id": user},
+			"channel":   map[string]any{"id": "CQUIZ"},
+			"container": map[string]any{"type": "message", "message_ts": posts[0].Param("ts"), "channel_id": "CQUIZ"},
+			"actions": []any{map[string]any{
+				"type": "button", "action_id": "quiz_answer_0", "block_id": "quiz", "value": value,
+				"action_ts": srv.NextTS(),
+			}},
+		})
+		users[env.Payload["response_url"].(string)] = user
+		acks = append(acks, srv.SendAsync(ctx, env))
+	}
+	// Kill once some answers have been confirmed, while others are in flight.
+	if err := srv.WaitFor(ctx, func(cs []fakeslack.Call) bool { return len(confirmed(cs, users)) >= clicks/10 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd.Wait()
+	for _, a := range acks {
+		<-a // acked, or failed because the process died
+	}
+	told := confirmed(srv.Calls(), users)
+	if len(told) == clicks {
+		t.Logf("every click was confirmed before the kill landed; the check still holds")
+	}
+
+	st, err := store.Open(ctx, dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	id, _ := strconv.ParseInt(quizID, 10, 64)
+	answers, err := st.Answers(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, a := range answers {
+		stored[a.User] = true
+	}
+	for user := range told {
+		if !stored[user] {
+			t.Errorf("%s was told the answer was recorded, but the store lacks it", user)
+		}
+	}
+	t.Logf("%d clicks, %d confirmed before SIGKILL, %d stored", clicks, len(told), len(stored))
+}
+
+// confirmed returns the users whose response URL got a "recorded" reply.
+func confirmed(cs []fakeslack.Call, users map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range cs {
+		if c.Method != fakeslack.MethodResponseURL || c.Error != "" {
+			continue
+		}
+		for url, user := range users {
+			if strings.HasSuffix(url, c.Path) && strings.Contains(c.Param("text"), "recorded") {
+				out[user] = true
+			}
+		}
+	}
+	return out
 }
 
 func get(t *testing.T, url string) int {
