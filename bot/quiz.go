@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,8 @@ const ActionQuizAnswer = "quiz_answer"
 // the admin subcommands of quiz. now is the clock the scores are read at.
 func (c *Commands) WithQuiz(q QuizService, now func() time.Time) *Commands {
 	c.quiz, c.now = q, now
-	c.table = append(c.table[:len(c.table)-1:len(c.table)-1], append(quizCommands, c.table[len(c.table)-1])...)
+	// Before "help", which stays last.
+	c.table = slices.Insert(slices.Clone(c.table), len(c.table)-1, quizCommands...)
 	return c
 }
 
