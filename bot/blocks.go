@@ -122,7 +122,7 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		var b strings.Builder
 		b.WriteString("*Runners-up*")
 		for _, h := range a.Answers[1:] {
-			fmt.Fprintf(&b, "\n• %s (%s)", esc(h.Title), esc(serviceNames(h.Services, name)))
+			fmt.Fprintf(&b, "\n• %s", esc(runnerUp(h, name)))
 		}
 		bs = append(bs, section(b.String()))
 	}

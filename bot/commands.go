@@ -88,11 +88,15 @@ var coreCommands = []Command{
 	},
 	{
 		Name: "explain", Usage: "explain <service>",
-		Help: "What a service is, what you manage, how it is priced, when to pick it.",
+		Help: "What a service is, what you manage, how it is priced, when to pick it; or any concept.",
 		Run: func(ctx context.Context, c *Commands, req Request) (Reply, error) {
 			s := c.findService(req.Args)
+			if s == nil && strings.TrimSpace(req.Args) != "" {
+				// "explain task definitions": a concept, not a service.
+				return c.run(ctx, "ask", req)
+			}
 			if s == nil {
-				return Reply{Text: "Which service? I can explain " + c.serviceNames() + "."}, nil
+				return Reply{Text: "Which service? I can explain " + c.serviceNames() + ", or any concept: `explain capacity providers`."}, nil
 			}
 			return Reply{Service: s, Note: c.base.Note(s.Note)}, nil
 		},

@@ -38,7 +38,9 @@ func TestSlashCommands(t *testing.T) {
 		{"frobnicate the widgets", nil, false, ""},
 		{"explain", []string{"Which service?"}, false, ""},
 		{"compare ecs", []string{"Compare which two?"}, false, ""},
-		{"explain kubernetes-but-not-really", []string{"Which service?"}, false, ""},
+		// Not a service: explained as a concept.
+		{"explain capacity providers", []string{"capacity provider"}, true, bot.ActionHelpful},
+		{"explain the meaning of life", []string{"I don't know that one"}, false, ""},
 	}
 	for _, tt := range tests {
 		url := h.slash(t, tt.text)

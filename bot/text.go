@@ -57,9 +57,18 @@ func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) stri
 	if len(a.Answers) > 1 {
 		b.WriteString("\nAlso relevant:\n")
 		for _, h := range a.Answers[1:] {
-			fmt.Fprintf(b, "  - %s (%s)\n", h.Title, serviceNames(h.Services, name))
+			fmt.Fprintf(b, "  - %s\n", runnerUp(h, name))
 		}
 	}
+}
+
+// runnerUp describes an alternative answer in one line: what the scenario
+// is for and what it recommends, or the note's title.
+func runnerUp(h index.Hit, name func(string) string) string {
+	if s := h.Scenario; s != nil {
+		return fmt.Sprintf("%s: %s", strings.TrimSuffix(s.Need, "."), strings.TrimSuffix(s.Answer, "."))
+	}
+	return fmt.Sprintf("%s (%s)", h.Title, serviceNames(h.Services, name))
 }
 
 // Decline is said when no answer is good enough.
