@@ -9,7 +9,7 @@ import "embed"
 
 // Embedded is the knowledge base shipped with Shipmate.
 //
-//go:embed services.yaml synonyms.yaml notes scenarios quiz
+//go:embed services.yaml synonyms.yaml outside.yaml notes scenarios quiz
 var Embedded embed.FS
 
 // ServiceIDs are the canonical service ids, in display order.
@@ -117,6 +117,10 @@ type Base struct {
 	Scenarios []Scenario
 	Questions []Question
 	Synonyms  []Synonym
+	// Outside names things people ask about that Shipmate does not cover
+	// (S3, RDS, Route 53…): a question about one of them that names no
+	// container service or container term is declined.
+	Outside []string
 
 	notes    map[string]*Note
 	services map[string]*Service

@@ -72,7 +72,8 @@ func Load(fsys fs.FS) (*Base, error) {
 	var tasks []func(*part)
 	tasks = append(tasks,
 		func(p *part) { list(&p.loader, "services.yaml", &p.b.Services, true) },
-		func(p *part) { list(&p.loader, "synonyms.yaml", &p.b.Synonyms, false) })
+		func(p *part) { list(&p.loader, "synonyms.yaml", &p.b.Synonyms, false) },
+		func(p *part) { p.b.Outside = p.strings("outside.yaml") })
 	for _, f := range l.glob("notes", ".md") {
 		tasks = append(tasks, func(p *part) {
 			if n, ok := p.note(f); ok {
@@ -103,6 +104,7 @@ func Load(fsys fs.FS) (*Base, error) {
 		l.problems = append(l.problems, p.problems...)
 		b.Services = append(b.Services, p.b.Services...)
 		b.Synonyms = append(b.Synonyms, p.b.Synonyms...)
+		b.Outside = append(b.Outside, p.b.Outside...)
 		b.Notes = append(b.Notes, p.b.Notes...)
 		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
 		b.Questions = append(b.Questions, p.b.Questions...)
@@ -216,6 +218,40 @@ func list[T any](l *loader, file string, out *[]T, required bool) {
 			*out = append(*out, v)
 		}
 	}
+}
+
+// strings reads an optional YAML file holding a list of non-empty strings.
+func (l *loader) strings(file string) []string {
+	data, err := fs.ReadFile(l.fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		l.add(file, 0, "%v", unwrapPath(err))
+		return nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		l.yamlError(file, 0, err)
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	seq := doc.Content[0]
+	if seq.Kind != yaml.SequenceNode {
+		l.add(file, seq.Line, "expected a list of phrases (each starting with \"- \")")
+		return nil
+	}
+	var out []string
+	for _, item := range seq.Content {
+		if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+			l.add(file, item.Line, "expected a non-empty phrase")
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
 }
 
 func setPos(v any, p Pos) {

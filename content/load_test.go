@@ -176,6 +176,12 @@ func TestValidateRules(t *testing.T) {
 			wants: []string{"scenarios/extra.yml: unexpected file"},
 		},
 		{
+			name:  "outside phrase that is not a phrase",
+			file:  "outside.yaml",
+			body:  "- s3\n- {a: b}\n- \"\"\n",
+			wants: []string{"outside.yaml:2: expected a non-empty phrase", "outside.yaml:3: expected a non-empty phrase"},
+		},
+		{
 			name:  "not a list",
 			file:  "quiz/broken.yaml",
 			body:  "id: x\n",

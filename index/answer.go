@@ -172,33 +172,32 @@ func (ix *Index) named(p prepared) []string {
 func (ix *Index) confident(p prepared, hits []scored) bool {
 	top := hits[0].doc
 	near := hits[:min(len(hits), nearHits)]
-	covered, nearCovered, anchored := 0, 0, false
+	var total, covered, nearCovered float64
+	anchored := false
 	for _, u := range p.units {
-		if !u.fixed || len(u.text) >= minAnchorTypoLen {
-			for _, t := range u.terms {
-				if ix.anchors[t] {
-					anchored = true
-				}
-			}
-		}
+		w := u.weight()
+		total += w
+		anchored = anchored || u.anchor
 		if top.covers(u) {
-			covered++
+			covered += w
 		}
 		for _, h := range near {
 			if h.doc.covers(u) {
-				nearCovered++
+				nearCovered += w
 				break
 			}
 		}
 	}
-	if !anchored {
-		anchored = ix.hasPhrase(p)
+	if p.outside && !anchored {
+		return false // about S3, RDS, Route 53… and nothing about containers
 	}
-	n := float64(len(p.units))
+	if !anchored && ix.hasPhrase(p) {
+		anchored = true
+	}
 	if anchored {
-		return float64(covered)/n >= minShareAnchored
+		return covered/total >= minShareAnchored
 	}
-	return len(p.units) >= 3 && float64(covered)/n >= minShare && float64(nearCovered)/n >= minShareNear
+	return len(p.units) >= 3 && covered/total >= minShare && nearCovered/total >= minShareNear
 }
 
 // hasPhrase reports whether the question uses a keyword phrase of the

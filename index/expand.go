@@ -41,6 +41,16 @@ type unit struct {
 	synonym bool     // recognised through synonyms.yaml
 	fixed   bool     // a typo was corrected
 	negated bool     // "no servers", "don't want to manage instances"
+	anchor  bool     // puts the question in the domain: a service or a container term
+}
+
+// weight is how much a unit counts when judging how much of a question a
+// document covers: the words that make it a container question count double.
+func (u unit) weight() float64 {
+	if u.anchor {
+		return 2
+	}
+	return 1
 }
 
 // prepared is a question ready to search.
@@ -52,6 +62,9 @@ type prepared struct {
 	definition bool
 	// comparison is set for "x vs y", "x or y", "difference between".
 	comparison bool
+	// outside is set when the question names something Shipmate does not
+	// cover (S3, RDS, Route 53…; content/outside.yaml).
+	outside bool
 }
 
 // prepare corrects typos, expands synonyms and splits the question into
@@ -71,6 +84,11 @@ func (ix *Index) prepare(question string) prepared {
 	var p prepared
 	p.definition = isDefinition(ws)
 	p.comparison = isComparison(ws)
+	for i := range ws {
+		if _, n := matchPhrase(ix.outside, ws[i:]); n > 0 {
+			p.outside = true
+		}
+	}
 	var extra []string
 	for i := 0; i < len(ws); {
 		if negated[i] && infraWords[ws[i]] {
@@ -82,15 +100,22 @@ func (ix *Index) prepare(question string) prepared {
 		if s, n := ix.matchSynonym(ws[i:]); n > 0 {
 			phrase := strings.Join(ws[i:i+n], " ")
 			terms := ix.terms(phrase + " " + s.means)
-			p.units = append(p.units, unit{text: phrase, terms: terms, synonym: true, fixed: anyTrue(fixed[i : i+n])})
+			// "no k8s" still searches for Kubernetes but does not ask for EKS.
+			u := unit{text: phrase, terms: terms, synonym: true, fixed: anyTrue(fixed[i : i+n]), negated: negated[i] && ix.namesService(phrase)}
+			u.anchor = ix.anchoring(u)
+			p.units = append(p.units, u)
 			extra = append(extra, s.means)
 			i += n
 			continue
 		}
+		if isNumber(ws[i]) { // "40 microservices", "2 yrs": the number says nothing
+			i++
+			continue
+		}
 		if terms := ix.terms(ws[i]); len(terms) > 0 {
-			// "no k8s" still searches for Kubernetes but does not ask for EKS.
-			_, service := ix.names[terms[0]]
-			p.units = append(p.units, unit{text: ws[i], terms: terms, fixed: fixed[i], negated: negated[i] && service})
+			u := unit{text: ws[i], terms: terms, fixed: fixed[i], negated: negated[i] && ix.namesService(ws[i])}
+			u.anchor = ix.anchoring(u)
+			p.units = append(p.units, u)
 		}
 		i++
 	}
@@ -180,6 +205,40 @@ func negations(ws []string) []bool {
 	return out
 }
 
+// namesService reports whether text names a service ("k8s", "fargate").
+func (ix *Index) namesService(text string) bool {
+	for _, t := range ix.terms(text) {
+		if _, ok := ix.names[t]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// anchoring reports whether u puts a question in the domain. A corrected
+// typo anchors only if it is long: "contaners" surely meant containers,
+// "lunch" never meant launch.
+func (ix *Index) anchoring(u unit) bool {
+	if u.fixed && len(u.text) < minAnchorTypoLen {
+		return false
+	}
+	for _, t := range u.terms {
+		if ix.anchors[t] {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return w != ""
+}
+
 // maxWords bounds the work done for one question.
 const maxWords = 60
 
@@ -196,21 +255,24 @@ func anyTrue(bs []bool) bool {
 func (ix *Index) matchSynonym(ws []string) (synonym, int) {
 	best, bestN := synonym{}, 0
 	for _, s := range ix.synonyms {
-		for _, p := range s.says {
-			if len(p) <= bestN || len(p) > len(ws) {
-				continue
-			}
-			match := true
-			for k := range p {
-				if ws[k] != p[k] {
-					match = false
-					break
-				}
-			}
-			if match {
-				best, bestN = s, len(p)
-			}
+		if _, n := matchPhrase(s.says, ws); n > bestN {
+			best, bestN = s, n
 		}
 	}
 	return best, bestN
+}
+
+// matchPhrase finds the longest of phrases at the start of ws and returns
+// it with its length in words, or 0.
+func matchPhrase(phrases [][]string, ws []string) ([]string, int) {
+	var best []string
+	for _, p := range phrases {
+		if len(p) <= len(best) || len(p) > len(ws) || len(p) == 0 {
+			continue
+		}
+		if slices.Equal(p, ws[:len(p)]) {
+			best = p
+		}
+	}
+	return best, len(best)
 }

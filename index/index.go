@@ -79,6 +79,7 @@ type Index struct {
 	names    map[string]string  // analyzed term → the service id it names
 	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
 	synonyms []synonym
+	outside  [][]string          // phrases naming what Shipmate does not cover
 	cache    map[string][]string // word → analyzed terms; written only by build
 	frozen   bool                // build is over: cache is read-only
 }
@@ -284,6 +285,14 @@ func (ix *Index) build() error {
 	}
 	for _, t := range ix.terms(strings.Join(domainTerms, " ")) {
 		ix.anchors[t] = true
+	}
+	// "EC2" alone is as often about instances in general as about the EC2
+	// launch type: it takes a container word to anchor a question.
+	delete(ix.anchors, "ec2")
+	for _, o := range ix.base.Outside {
+		if ws := words(o); len(ws) > 0 {
+			ix.outside = append(ix.outside, ws)
+		}
 	}
 	for _, n := range ix.base.Notes {
 		ix.addPhrases(n.Keywords)
