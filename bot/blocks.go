@@ -126,7 +126,9 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		}
 		bs = append(bs, section(b.String()))
 	}
-	value := clip(a.Question, maxButtonValue)
+	// The value carries what was answered and to what, so the feedback log
+	// tells content editors which answer missed.
+	value := clip(top.Kind+"/"+top.ID+"\n"+a.Question, maxButtonValue)
 	bs = append(bs, slack.NewActionBlock("feedback",
 		button(ActionHelpful, "Helpful", value, ""),
 		button(ActionNotHelpful, "Not helpful", value, "")))

@@ -430,7 +430,11 @@ func (b *Bot) feedback(ctx context.Context, cb *slack.InteractionCallback, a *sl
 	if !b.seen.first(fmt.Sprintf("feedback:%s/%s/%s", cb.User.ID, cb.Container.MessageTs, cb.Container.ChannelID)) {
 		return nil
 	}
-	b.log.Info("feedback", "helpful", helpful, "question", a.Value, "user", cb.User.ID, "channel", cb.Channel.ID)
+	answer, question, ok := strings.Cut(a.Value, "\n")
+	if !ok { // a button from before answers were recorded in it
+		answer, question = "", a.Value
+	}
+	b.log.Info("feedback", "helpful", helpful, "question", question, "answer", answer, "user", cb.User.ID, "channel", cb.Channel.ID)
 	if cb.ResponseURL == "" {
 		return nil
 	}

@@ -136,6 +136,9 @@ func TestFeedbackButtons(t *testing.T) {
 		if r["user"] != want.user || r["helpful"] != want.helpful || r["question"] != question {
 			t.Errorf("feedback log %d = %v, want user %s helpful %v question %q", i, r, want.user, want.helpful, question)
 		}
+		if a, _ := r["answer"].(string); !strings.HasPrefix(a, "scenario/") && !strings.HasPrefix(a, "note/") {
+			t.Errorf("feedback log %d answer = %q, want the kind/id of the answer shown", i, a)
+		}
 	}
 	for _, env := range []fakeslack.Envelope{second, third} {
 		if n := len(okCalls(h.srv.Calls(), fakeslack.MethodResponseURL, responseURL(env))); n != 0 {
