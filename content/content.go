@@ -110,6 +110,18 @@ type Synonym struct {
 	Pos   Pos      `yaml:"-"`
 }
 
+// Outside lists phrases naming what Shipmate does not cover.
+type Outside struct {
+	// Services are other products (S3, RDS, Route 53…): a question naming
+	// one of them and no container service or container term is declined.
+	Services []string `yaml:"services"`
+	// Local are phrases about a developer's own machine ("docker desktop",
+	// "my laptop"): such a question is declined unless it names an AWS
+	// container service.
+	Local []string `yaml:"local"`
+	Pos   Pos      `yaml:"-"`
+}
+
 // Base is a loaded, validated knowledge base.
 type Base struct {
 	Services  []Service
@@ -117,10 +129,8 @@ type Base struct {
 	Scenarios []Scenario
 	Questions []Question
 	Synonyms  []Synonym
-	// Outside names things people ask about that Shipmate does not cover
-	// (S3, RDS, Route 53…): a question about one of them that names no
-	// container service or container term is declined.
-	Outside []string
+	// Outside names what people ask about that Shipmate does not cover.
+	Outside Outside
 
 	notes    map[string]*Note
 	services map[string]*Service

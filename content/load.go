@@ -73,7 +73,7 @@ func Load(fsys fs.FS) (*Base, error) {
 	tasks = append(tasks,
 		func(p *part) { list(&p.loader, "services.yaml", &p.b.Services, true) },
 		func(p *part) { list(&p.loader, "synonyms.yaml", &p.b.Synonyms, false) },
-		func(p *part) { p.b.Outside = p.strings("outside.yaml") })
+		func(p *part) { p.outside("outside.yaml", &p.b.Outside) })
 	for _, f := range l.glob("notes", ".md") {
 		tasks = append(tasks, func(p *part) {
 			if n, ok := p.note(f); ok {
@@ -104,7 +104,8 @@ func Load(fsys fs.FS) (*Base, error) {
 		l.problems = append(l.problems, p.problems...)
 		b.Services = append(b.Services, p.b.Services...)
 		b.Synonyms = append(b.Synonyms, p.b.Synonyms...)
-		b.Outside = append(b.Outside, p.b.Outside...)
+		b.Outside.Services = append(b.Outside.Services, p.b.Outside.Services...)
+		b.Outside.Local = append(b.Outside.Local, p.b.Outside.Local...)
 		b.Notes = append(b.Notes, p.b.Notes...)
 		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
 		b.Questions = append(b.Questions, p.b.Questions...)
@@ -220,38 +221,36 @@ func list[T any](l *loader, file string, out *[]T, required bool) {
 	}
 }
 
-// strings reads an optional YAML file holding a list of non-empty strings.
-func (l *loader) strings(file string) []string {
+// outside reads the optional outside.yaml: a mapping of lists of phrases.
+func (l *loader) outside(file string, out *Outside) {
 	data, err := fs.ReadFile(l.fsys, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return
 	}
 	if err != nil {
 		l.add(file, 0, "%v", unwrapPath(err))
-		return nil
+		return
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.yamlError(file, 0, err)
-		return nil
+		return
 	}
 	if len(doc.Content) == 0 {
-		return nil
+		return
 	}
-	seq := doc.Content[0]
-	if seq.Kind != yaml.SequenceNode {
-		l.add(file, seq.Line, "expected a list of phrases (each starting with \"- \")")
-		return nil
+	if !l.decode(file, 0, doc.Content[0], out) {
+		return
 	}
-	var out []string
-	for _, item := range seq.Content {
-		if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
-			l.add(file, item.Line, "expected a non-empty phrase")
-			continue
+	// Each entry must be a phrase.
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		for _, item := range m.Content[i+1].Content {
+			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+				l.add(file, item.Line, "%s: expected a non-empty phrase", m.Content[i].Value)
+			}
 		}
-		out = append(out, item.Value)
 	}
-	return out
 }
 
 func setPos(v any, p Pos) {

@@ -176,10 +176,16 @@ func TestValidateRules(t *testing.T) {
 			wants: []string{"scenarios/extra.yml: unexpected file"},
 		},
 		{
-			name:  "outside phrase that is not a phrase",
+			name:  "outside entry that is a mapping",
 			file:  "outside.yaml",
-			body:  "- s3\n- {a: b}\n- \"\"\n",
-			wants: []string{"outside.yaml:2: expected a non-empty phrase", "outside.yaml:3: expected a non-empty phrase"},
+			body:  "services:\n  - s3\n  - {a: b}\n",
+			wants: []string{"outside.yaml:3: cannot unmarshal"},
+		},
+		{
+			name:  "outside phrase that is empty",
+			file:  "outside.yaml",
+			body:  "services:\n  - s3\n  - \"\"\nlocal:\n  - \"  \"\n",
+			wants: []string{"outside.yaml:3: services: expected a non-empty phrase", "outside.yaml:5: local: expected a non-empty phrase"},
 		},
 		{
 			name:  "not a list",

@@ -191,11 +191,16 @@ func (ix *Index) confident(p prepared, hits []scored) bool {
 	if p.outside && !anchored {
 		return false // about S3, RDS, Route 53… and nothing about containers
 	}
+	if p.local && !p.aws && len(ix.named(p)) == 0 {
+		return false // Docker on a laptop, not on AWS
+	}
 	if !anchored && ix.hasPhrase(p) {
 		anchored = true
 	}
 	if anchored {
-		return covered/total >= minShareAnchored
+		// A long, chatty message covers a small share even when the best
+		// document answers it: enough covered meaning counts as well.
+		return covered/total >= minShareAnchored || covered >= minCoveredAnchored
 	}
 	return len(p.units) >= 3 && covered/total >= minShare && nearCovered/total >= minShareNear
 }
@@ -241,8 +246,11 @@ const nearHits = 2 * MaxAnswers
 // Thresholds for confident, set on the labelled questions (see eval).
 var (
 	minShareAnchored = 0.3
-	minShare         = 0.55
-	minShareNear     = 0.8
+	// minCoveredAnchored is the covered weight (a container term counts 2)
+	// that makes a long anchored question answerable whatever its share.
+	minCoveredAnchored = 6.0
+	minShare           = 0.55
+	minShareNear       = 0.8
 )
 
 // Explain describes how a question is understood and scored: the units of
@@ -260,10 +268,11 @@ func (ix *Index) Explain(ctx context.Context, question string) (string, error) {
 		if u.fixed {
 			flags = append(flags, "typo-corrected")
 		}
-		for _, t := range u.terms {
-			if ix.anchors[t] {
-				flags = append(flags, "domain:"+t)
-			}
+		if u.anchor {
+			flags = append(flags, "anchor")
+		}
+		if u.negated {
+			flags = append(flags, "negated")
 		}
 		fmt.Fprintf(&b, "  %-28q terms=%v %s\n", u.text, u.terms, strings.Join(flags, " "))
 	}
@@ -276,7 +285,7 @@ func (ix *Index) Explain(ctx context.Context, question string) (string, error) {
 		return "", err
 	}
 	ix.rerank(p, hits)
-	fmt.Fprintf(&b, "names: %v\n", ix.named(p))
+	fmt.Fprintf(&b, "names: %v outside: %v local: %v definition: %v comparison: %v\n", ix.named(p), p.outside, p.local, p.definition, p.comparison)
 	for i, h := range hits {
 		var cov []string
 		for _, u := range p.units {

@@ -65,6 +65,12 @@ type prepared struct {
 	// outside is set when the question names something Shipmate does not
 	// cover (S3, RDS, Route 53…; content/outside.yaml).
 	outside bool
+	// local is set when the question is about a developer's own machine
+	// ("docker desktop on my mac").
+	local bool
+	// aws is set when the question says AWS: "built locally, where do I
+	// push it so AWS can run it?" is about AWS after all.
+	aws bool
 }
 
 // prepare corrects typos, expands synonyms and splits the question into
@@ -74,25 +80,38 @@ func (ix *Index) prepare(question string) prepared {
 	if len(ws) > maxWords {
 		ws = ws[:maxWords]
 	}
+	var p prepared
+	// Outside phrases are matched on the words as typed: "systemd" must not
+	// be read as a typo for "system" first.
+	for i := range ws {
+		if _, n := matchPhrase(ix.outside, ws[i:]); n > 0 {
+			p.outside = true
+		}
+		if _, n := matchPhrase(ix.local, ws[i:]); n > 0 {
+			p.local = true
+		}
+		if ws[i] == "aws" || ws[i] == "amazon" {
+			p.aws = true
+		}
+	}
 	fixed := make([]bool, len(ws))
 	for i, w := range ws {
+		if ix.knownWord(w) {
+			continue // "moved" is "move", no typo
+		}
 		if c, ok := ix.vocab.correct(w); ok {
 			ws[i], fixed[i] = c, true
 		}
 	}
 	negated := negations(ws)
-	var p prepared
 	p.definition = isDefinition(ws)
 	p.comparison = isComparison(ws)
-	for i := range ws {
-		if _, n := matchPhrase(ix.outside, ws[i:]); n > 0 {
-			p.outside = true
-		}
-	}
 	var extra []string
 	for i := 0; i < len(ws); {
 		if negated[i] && infraWords[ws[i]] {
-			p.units = append(p.units, unit{text: ws[i], terms: ix.terms(noServers), synonym: true, fixed: fixed[i], negated: true})
+			u := unit{text: ws[i], terms: ix.terms(noServers), synonym: true, fixed: fixed[i], negated: true}
+			u.anchor = ix.anchoring(u)
+			p.units = append(p.units, u)
 			extra = append(extra, noServers)
 			i++
 			continue
@@ -175,7 +194,8 @@ const noServers = "fargate serverless no servers"
 // negators start a negation; it reaches negationReach words further.
 var negators = map[string]bool{
 	"no": true, "not": true, "without": true, "dont": true, "doesnt": true, "never": true,
-	"stop": true, "avoid": true, "zero": true, "nor": true, "hate": true, "less": true,
+	"nobody": true, "noone": true, "hate": true,
+	"stop": true, "avoid": true, "zero": true, "nor": true, "less": true, "tired": true,
 }
 
 const negationReach = 6
@@ -203,6 +223,18 @@ func negations(ws []string) []bool {
 		}
 	}
 	return out
+}
+
+// knownWord reports whether w, once analyzed, is a term of the knowledge
+// base or carries no meaning at all (a stop word).
+func (ix *Index) knownWord(w string) bool {
+	ts := ix.terms(w)
+	for _, t := range ts {
+		if !ix.known[t] {
+			return false
+		}
+	}
+	return true
 }
 
 // namesService reports whether text names a service ("k8s", "fargate").

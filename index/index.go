@@ -80,6 +80,7 @@ type Index struct {
 	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
 	synonyms []synonym
 	outside  [][]string          // phrases naming what Shipmate does not cover
+	local    [][]string          // phrases about a developer's own machine
 	cache    map[string][]string // word → analyzed terms; written only by build
 	frozen   bool                // build is over: cache is read-only
 }
@@ -205,7 +206,10 @@ func (ix *Index) build() error {
 		f["kind"] = d.kind
 		return batch.Index(d.id, f)
 	}
-	var vocabText []string
+	// Typos are corrected only into the words that name things in the
+	// domain (keywords, titles, service names, synonyms), never into
+	// ordinary words of the body text: "falls" must not become "fills".
+	var vocabText, targetText []string
 	for i := range ix.base.Scenarios {
 		s := &ix.base.Scenarios[i]
 		d := &doc{
@@ -226,7 +230,8 @@ func (ix *Index) build() error {
 		if err := add(d, f); err != nil {
 			return fmt.Errorf("index scenario %s: %w", s.ID, err)
 		}
-		vocabText = append(vocabText, s.Need, s.Answer, s.Because, strings.Join(s.Examples, " "), strings.Join(s.Keywords, " "))
+		vocabText = append(vocabText, s.Need, s.Answer, s.Because, strings.Join(s.Examples, " "))
+		targetText = append(targetText, strings.Join(s.Keywords, " "))
 	}
 	for i := range ix.base.Notes {
 		n := &ix.base.Notes[i]
@@ -243,7 +248,8 @@ func (ix *Index) build() error {
 		if err := add(d, f); err != nil {
 			return fmt.Errorf("index note %s: %w", n.ID, err)
 		}
-		vocabText = append(vocabText, n.Title, n.Body, strings.Join(n.Keywords, " "))
+		vocabText = append(vocabText, n.Body)
+		targetText = append(targetText, n.Title, strings.Join(n.Keywords, " "))
 	}
 	// Bleve indexes the batch while this goroutine works out what the
 	// confidence decision needs: each document's terms and the vocabulary.
@@ -261,7 +267,7 @@ func (ix *Index) build() error {
 
 	for _, s := range ix.base.Synonyms {
 		ix.synonyms = append(ix.synonyms, newSynonym(s))
-		vocabText = append(vocabText, strings.Join(s.Says, " "), s.Means)
+		targetText = append(targetText, strings.Join(s.Says, " "), s.Means)
 	}
 	slices.SortStableFunc(ix.synonyms, func(a, b synonym) int { return len(b.says[0]) - len(a.says[0]) })
 	for _, s := range ix.base.Services {
@@ -276,7 +282,7 @@ func (ix *Index) build() error {
 				}
 			}
 		}
-		vocabText = append(vocabText, s.Name, strings.Join(s.Aliases, " "))
+		targetText = append(targetText, s.Name, strings.Join(s.Aliases, " "))
 		for _, t := range ix.terms(s.ID + " " + s.Name + " " + strings.Join(s.Aliases, " ")) {
 			if !genericTerm(t) {
 				ix.anchors[t] = true
@@ -289,9 +295,16 @@ func (ix *Index) build() error {
 	// "EC2" alone is as often about instances in general as about the EC2
 	// launch type: it takes a container word to anchor a question.
 	delete(ix.anchors, "ec2")
-	for _, o := range ix.base.Outside {
+	// "docker" alone is as often about a laptop as about AWS.
+	delete(ix.anchors, "docker")
+	for _, o := range ix.base.Outside.Services {
 		if ws := words(o); len(ws) > 0 {
 			ix.outside = append(ix.outside, ws)
+		}
+	}
+	for _, o := range ix.base.Outside.Local {
+		if ws := words(o); len(ws) > 0 {
+			ix.local = append(ix.local, ws)
 		}
 	}
 	for _, n := range ix.base.Notes {
@@ -300,7 +313,7 @@ func (ix *Index) build() error {
 	for _, sc := range ix.base.Scenarios {
 		ix.addPhrases(sc.Keywords)
 	}
-	ix.vocab = newVocabulary(vocabText)
+	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
 	ix.frozen = true
 	if err := <-indexed; err != nil {
 		return fmt.Errorf("index batch: %w", err)

@@ -47,7 +47,7 @@ const (
 func TestEval(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
-	for _, file := range []string{"testdata/labelled.jsonl", "testdata/dev-questions.jsonl", "testdata/holdout.jsonl", "testdata/holdout2.jsonl"} {
+	for _, file := range []string{"testdata/labelled.jsonl", "testdata/dev-questions.jsonl", "testdata/holdout.jsonl", "testdata/holdout2.jsonl", "testdata/holdout3.jsonl"} {
 		t.Run(file, func(t *testing.T) {
 			f, err := os.Open(file)
 			if err != nil {

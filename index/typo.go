@@ -4,20 +4,27 @@ import (
 	"strings"
 )
 
-// vocabulary is every word the knowledge base uses, for typo correction.
+// vocabulary is every word the knowledge base uses, and the domain words
+// a typo may be corrected into.
 type vocabulary struct {
-	freq  map[string]int
-	byLen map[int][]string
+	freq  map[string]int   // every word, with its frequency
+	byLen map[int][]string // correction targets by length
 }
 
-func newVocabulary(texts []string) *vocabulary {
+func newVocabulary(all, targets []string) *vocabulary {
 	v := &vocabulary{freq: map[string]int{}, byLen: map[int][]string{}}
-	for _, t := range texts {
+	for _, t := range all {
 		for _, w := range words(t) {
-			if v.freq[w] == 0 {
+			v.freq[w]++
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range targets {
+		for _, w := range words(t) {
+			if !seen[w] {
+				seen[w] = true
 				v.byLen[len(w)] = append(v.byLen[len(w)], w)
 			}
-			v.freq[w]++
 		}
 	}
 	return v
