@@ -37,6 +37,10 @@ type Reply struct {
 	Question *content.Question // quiz: a practice question
 	Help     []Command         // help
 	Text     string            // anything else, e.g. an error for the user
+
+	// Private asks for a reply only the asker sees, even when asked in a
+	// channel: scores mention people, and a public list would ping them.
+	Private bool
 }
 
 // Command is one entry of the command table. The table drives both dispatch

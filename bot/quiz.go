@@ -52,7 +52,7 @@ var quizCommands = []Command{
 			if err != nil {
 				return Reply{}, fmt.Errorf("leaderboard: %w", err)
 			}
-			return Reply{Text: renderLeaderboard(period, rows)}, nil
+			return Reply{Text: renderLeaderboard(period, rows), Private: true}, nil
 		},
 	},
 	{
@@ -63,7 +63,7 @@ var quizCommands = []Command{
 			if err != nil {
 				return Reply{}, fmt.Errorf("stats: %w", err)
 			}
-			return Reply{Text: renderStats(s)}, nil
+			return Reply{Text: renderStats(s), Private: true}, nil
 		},
 	},
 }
@@ -229,7 +229,7 @@ func QuizMessage(post quiz.Post, q content.Question, answered int) Message {
 		blocks = append(blocks, slack.NewActionBlock("quiz", buttons...))
 	}
 	blocks = append(blocks, contextBlock(count))
-	return Message{Blocks: blocks, Text: clip(title+": "+q.Question, maxFallbackText)}
+	return Message{Blocks: blocks, Text: clip(esc(title+": "+q.Question), maxFallbackText)}
 }
 
 // RevealMessage renders a revealed quiz: the answer, per-choice counts, why
@@ -262,7 +262,7 @@ func RevealMessage(post quiz.Post, q content.Question, counts []int, note *conte
 		blocks = append(blocks, section(fmt.Sprintf("*Read more: %s*\n%s", esc(note.Title), esc(firstParagraph(note.Body)))))
 	}
 	blocks = append(blocks, contextBlock(fmt.Sprintf("%d answered", total)))
-	return Message{Blocks: blocks, Text: clip(fmt.Sprintf("Daily quiz answer: %c) %s", Letters[correct], q.Choices[correct].Text), maxFallbackText)}
+	return Message{Blocks: blocks, Text: clip(esc(fmt.Sprintf("Daily quiz answer: %c) %s", Letters[correct], q.Choices[correct].Text)), maxFallbackText)}
 }
 
 // quizAnswer records a click on a daily quiz button and tells the user
@@ -279,7 +279,19 @@ func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *
 	}
 	r, err := b.cmds.quiz.Answer(ctx, quizID, cb.User.ID, choice)
 	if err != nil {
-		return err
+		// Tell the user it did not count, then log the cause.
+		text := "Sorry, I couldn't record that answer. Please click again in a moment."
+		if errors.Is(err, quiz.ErrNotFound) {
+			text = "This quiz no longer exists, so the answer was not recorded."
+		}
+		msg := Message{Blocks: []slack.Block{section(text)}, Text: text}
+		if rerr := b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else if errors.Is(err, quiz.ErrNotFound) {
+			b.log.Warn("click on an unknown quiz", "value", a.Value, "user", cb.User.ID)
+			return nil
+		}
+		return fmt.Errorf("record quiz answer: %w", err)
 	}
 	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, AnswerFeedback(r, b.cmds.base.Note(r.Note)))
 }

@@ -171,6 +171,24 @@ func TestDailyQuizOverSlack(t *testing.T) {
 		t.Errorf("click after reveal = %q, want it closed", got)
 	}
 
+	// A click on a quiz that does not exist is answered, not ignored.
+	gone := h.click("U9", container, button{Block: "quiz", ActionID: bot.ActionQuizAnswer + "_0", Value: "999999|0", Label: "A"})
+	h.send(t, gone)
+	if got := h.responses(t, responseURL(gone), 1)[0].Param("text"); !strings.Contains(got, "no longer exists") {
+		t.Errorf("click on a missing quiz = %q", got)
+	}
+
+	// Asked by mention in a channel, the leaderboard is shown only to the
+	// asker: a public list would ping everyone on it.
+	h.send(t, h.srv.EventEnvelope("", h.srv.AppMention("U2", "C1", "<@UBOT> leaderboard all")))
+	eph, err := h.srv.WaitCalls(h.ctx, "chat.postEphemeral", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eph[0].Param("user") != "U2" || !strings.Contains(eph[0].Param("text"), "<@U1>") {
+		t.Errorf("leaderboard by mention = %q to %q, want it privately to U2", eph[0].Param("text"), eph[0].Param("user"))
+	}
+
 	// The leaderboard shows the points.
 	board := h.slashAs(t, "U2", "leaderboard all")
 	if !strings.Contains(board, "<@U1>: 1 pts") {

@@ -227,7 +227,15 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, jobs chan<- jo
 			b.log.Info("slack connected")
 		}
 		return
-	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect, socketmode.EventTypeConnectionError:
+	case socketmode.EventTypeConnectionError:
+		b.ready.Store(false)
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			b.log.Warn("slack connection failed, retrying", "attempt", e.Attempt, "backoff", e.Backoff, "err", e.ErrorObj)
+		} else {
+			b.log.Warn("slack connection failed, retrying")
+		}
+		return
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
 		if b.ready.Swap(false) {
 			b.log.Warn("slack connection lost, reconnecting", "event", string(evt.Type))
 		}
@@ -249,7 +257,11 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, jobs chan<- jo
 		b.log.Warn("ack not sent, leaving the envelope to Slack's retry", "envelope", evt.Request.EnvelopeID, "type", string(evt.Type), "err", err)
 		return
 	}
-	jobs <- job{evt: evt, received: time.Now()}
+	select {
+	case jobs <- job{evt: evt, received: time.Now()}:
+	case <-ctx.Done():
+		b.log.Warn("shutting down: acked envelope not handled", "envelope", evt.Request.EnvelopeID, "type", string(evt.Type))
+	}
 }
 
 // work handles one envelope. A panic is logged, never fatal.
@@ -323,6 +335,10 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 	opts := msg.Options()
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	if reply.Private {
+		// Only the asker sees it (a leaderboard would ping everyone on it).
+		opts = append(opts, slack.MsgOptionPostEphemeral(user))
 	}
 	return b.retry(ctx, func() error {
 		_, _, err := b.api.PostMessageContext(ctx, channel, opts...)

@@ -27,7 +27,9 @@ func withDotEnv(getenv func(string) string, path string) (func(string) string, e
 		return getenv, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		// godotenv's message quotes the file, tokens included: say what to
+		// check instead of passing it on.
+		return nil, fmt.Errorf("read %s: the file is malformed: check for an unclosed quote or a variable name with characters other than letters, digits and _", path)
 	}
 	return func(k string) string {
 		if v := getenv(k); v != "" {

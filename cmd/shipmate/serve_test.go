@@ -294,3 +294,40 @@ func TestServeConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// A malformed .env fails start-up without echoing the file: godotenv's own
+// message quotes it, tokens included.
+func TestDotEnvErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
+	const token = "xoxb-1111-SECRET-NEVER-PRINT"
+	for _, body := range []string{
+		"SLACK_BOT_TOKEN=\"" + token + "\n",
+		"LOG-LEVEL=debug\nSLACK_BOT_TOKEN=" + token + "\n",
+	} {
+		path := t.TempDir() + "/.env"
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := withDotEnv(func(string) string { return "" }, path)
+		if err == nil {
+			t.Errorf("withDotEnv(%q) = nil error, want malformed", body)
+			continue
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("withDotEnv error leaks the file: %v", err)
+		}
+	}
+	// The real environment wins over the file.
+	path := t.TempDir() + "/.env"
+	os.WriteFile(path, []byte("LOG_LEVEL=debug\nLOG_FORMAT=text\n"), 0o600)
+	getenv, err := withDotEnv(func(k string) string { return map[string]string{"LOG_LEVEL": "warn"}[k] }, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getenv("LOG_LEVEL"); got != "warn" {
+		t.Errorf("LOG_LEVEL = %q, want the environment's warn", got)
+	}
+	if got := getenv("LOG_FORMAT"); got != "text" {
+		t.Errorf("LOG_FORMAT = %q, want the file's text", got)
+	}
+}
