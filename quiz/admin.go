@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -23,9 +24,10 @@ func (q *Quiz) admin(user string) error {
 }
 
 // PostNow posts a quiz at once, revealing the open one first, as user. It
-// goes through the same slot claim as the schedule under a manual slot key
-// (one per second, so a double click posts once: the second gets
-// ErrAlreadyPosted). It posts even while paused.
+// goes through the same slot claim as the schedule, under a manual slot
+// key. A double submit posts once: a request within manualWindow (10 s) of
+// another manual post to the channel, from any process, gets
+// ErrAlreadyPosted. It posts even while paused.
 func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 	if err := q.admin(user); err != nil {
 		return Post{}, err
@@ -37,8 +39,16 @@ func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 		Due:     now,
 		Manual:  true,
 	}
-	p, won, err := q.postSlot(ctx, s, now)
+	p, won, err := q.postSlot(ctx, s, now, false)
 	if err != nil {
+		if won {
+			// Nothing retries a manual slot: settle it, so that the
+			// admin may try again at once and its quiz, if the message
+			// did go out, answers clicks with "closed".
+			if _, serr := q.st.SettleSlot(context.WithoutCancel(ctx), s, SlotMissed, q.owner, now); serr != nil {
+				err = errors.Join(err, fmt.Errorf("settle failed manual slot %s: %w", s.Key, serr))
+			}
+		}
 		return Post{}, err
 	}
 	if !won {

@@ -34,7 +34,8 @@ func postedQuiz(t *testing.T, e *env) quiz.Post {
 // waitCount waits until an UpdateCount call reports want.
 func waitCount(t *testing.T, counts <-chan int, want int) {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	ctx, cancel := waitCtx(t)
+	defer cancel()
 	for {
 		select {
 		case n := <-counts:
@@ -44,8 +45,8 @@ func waitCount(t *testing.T, counts <-chan int, want int) {
 			if n > want {
 				t.Fatalf("UpdateCount(%d), want at most %d", n, want)
 			}
-		case <-timeout:
-			t.Fatalf("no UpdateCount(%d)", want)
+		case <-ctx.Done():
+			t.Fatalf("no UpdateCount(%d): %v", want, ctx.Err())
 		}
 	}
 }
@@ -224,8 +225,8 @@ func TestRevealRetriedAfterFailure(t *testing.T) {
 		wantReveals int
 		wantAt      time.Time
 	}{
-		{"two failures, then revealed one lease apart", 2, 1, mon(0, 15, 4)},
-		{"always failing: given up after 5 attempts", 1000, 0, mon(0, 15, 10)},
+		{"two failures, then revealed one lease apart", 2, 1, mon(0, 15, 10)},
+		{"always failing: given up after 5 attempts", 1000, 0, mon(0, 15, 25)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -649,4 +650,170 @@ func TestKillMidBurstLosesNoAnswer(t *testing.T) {
 	if len(answers) > len(confirmed)+1 {
 		t.Errorf("stored %d answers, confirmed %d", len(answers), len(confirmed))
 	}
+}
+
+func TestRevealClaimRenewedBeforeRevealing(t *testing.T) {
+	t.Parallel()
+	// A quiz posted at 08:00, due for its reveal at 08:30.
+	e := newEnv(t, mon(0, 8, 0), withConfig(func(c *quiz.Config) { c.RevealAfter = 30 * time.Minute }))
+	p, err := e.q.PostNow(t.Context(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.q.Answer(t.Context(), p.QuizID, "U1", 1); err != nil {
+		t.Fatal(err)
+	}
+
+	// A claims the reveal at 08:30, then is held up loading the answers.
+	g := newGate()
+	a := newEnv(t, mon(0, 8, 30), withDir(e.dir), withStore(func(st quiz.Store) quiz.Store {
+		return &hookStore{Store: st, AnswersFunc: func(ctx context.Context, id int64) ([]quiz.AnswerRecord, error) {
+			if err := g.hold(); err != nil {
+				return nil, err
+			}
+			return st.Answers(ctx, id)
+		}}
+	}))
+	a.run()
+	defer g.open()
+	await(t, g.entered, "A to start revealing")
+
+	// B comes after A's claim ran out and reveals.
+	b := newEnv(t, mon(0, 8, 40), withDir(e.dir))
+	b.start()
+	if rs := b.rec.Reveals(); len(rs) != 1 {
+		t.Fatalf("B revealed %d times, want once", len(rs))
+	}
+	// A comes back: it must not reveal (and congratulate) a second time.
+	g.open()
+	a.idle()
+	if rs := a.rec.Reveals(); len(rs) != 0 {
+		t.Errorf("A revealed %d times after B took its claim over, want 0", len(rs))
+	}
+}
+
+func TestCountUpdateSkippedOnceClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// now is A's clock at the update; the reveal is due at 08:30.
+		now time.Time
+		// other is what another process does first.
+		other     func(t *testing.T, other *env, quizID int64)
+		wantCount bool
+	}{
+		{"open", mon(0, 8, 10), nil, true},
+		{"the reveal is due, another process is about to make it", mon(0, 8, 30), nil, false},
+		{"another process started the reveal", mon(0, 8, 10), func(t *testing.T, o *env, id int64) {
+			if _, won, err := o.st.ClaimReveal(t.Context(), id, "other", mon(0, 8, 10), mon(0, 8, 15)); err != nil || !won {
+				t.Fatalf("ClaimReveal = %t, %v", won, err)
+			}
+		}, false},
+		{"another process revealed it", mon(0, 8, 10), func(t *testing.T, o *env, id int64) {
+			if n, err := o.q.RevealNow(t.Context(), admin); err != nil || n != 1 {
+				t.Fatalf("RevealNow = %d, %v", n, err)
+			}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newEnv(t, mon(0, 8, 0), withConfig(func(c *quiz.Config) { c.RevealAfter = 30 * time.Minute }))
+			p, err := a.q.PostNow(t.Context(), admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.clk.Set(mon(0, 8, 5))
+			if _, err := a.q.Answer(t.Context(), p.QuizID, "U1", 1); err != nil {
+				t.Fatal(err)
+			}
+			if tt.other != nil {
+				tt.other(t, newEnv(t, mon(0, 8, 10), withDir(a.dir)), p.QuizID)
+			}
+			a.clk.Set(tt.now)
+			if err := a.q.UpdateCountForTest(t.Context(), p.QuizID); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.rec.counts) == 1; got != tt.wantCount {
+				t.Errorf("UpdateCount called %d times, want a call: %t", len(a.rec.counts), tt.wantCount)
+			}
+		})
+	}
+}
+
+func TestPostNowDoubleSubmit(t *testing.T) {
+	t.Parallel()
+	first := mon(0, 8, 0).Add(900 * time.Millisecond)
+	tests := []struct {
+		name      string
+		gap       time.Duration // between the two submits
+		firstFail bool          // the first post fails in Slack
+		wantErr   error
+	}{
+		{"same second", 50 * time.Millisecond, false, quiz.ErrAlreadyPosted},
+		{"straddling a second boundary", 200 * time.Millisecond, false, quiz.ErrAlreadyPosted},
+		{"9 s later", 9 * time.Second, false, quiz.ErrAlreadyPosted},
+		{"10 s later", 10 * time.Second, false, nil},
+		{"a minute later", time.Minute, false, nil},
+		{"right after a failed post", time.Second, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, first)
+			if tt.firstFail {
+				post, failed := e.pub.PostQuizFunc, false
+				e.pub.PostQuizFunc = func(ctx context.Context, p quiz.Post, qu content.Question) (string, error) {
+					if !failed {
+						failed = true
+						return "", errors.New("channel_not_found")
+					}
+					return post(ctx, p, qu)
+				}
+			}
+			if _, err := e.q.PostNow(t.Context(), admin); (err != nil) != tt.firstFail {
+				t.Fatalf("first PostNow error = %v, want failure %t", err, tt.firstFail)
+			}
+			e.clk.Advance(tt.gap)
+			_, err := e.q.PostNow(t.Context(), admin)
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("second PostNow %v later = %v, want %v", tt.gap, err, tt.wantErr)
+			}
+			wantPosts := 2
+			if tt.wantErr != nil || tt.firstFail {
+				wantPosts = 1
+			}
+			if ps := e.rec.Posts(); len(ps) != wantPosts {
+				t.Errorf("posts = %q, want %d", keys(ps), wantPosts)
+			}
+		})
+	}
+
+	t.Run("two processes at once, either side of a second boundary", func(t *testing.T) {
+		t.Parallel()
+		for rep := range 20 {
+			a := newEnv(t, first)
+			b := newEnv(t, first.Add(200*time.Millisecond), withDir(a.dir))
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, e := range []*env{a, b} {
+				wg.Go(func() { _, errs[i] = e.q.PostNow(t.Context(), admin) })
+			}
+			wg.Wait()
+			ok, refused := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case errors.Is(err, quiz.ErrAlreadyPosted):
+					refused++
+				default:
+					t.Fatalf("rep %d: PostNow = %v", rep, err)
+				}
+			}
+			if ok != 1 || refused != 1 || len(a.rec.Posts())+len(b.rec.Posts()) != 1 {
+				t.Fatalf("rep %d: PostNow results %v, posts %d + %d; want one post and one ErrAlreadyPosted", rep, errs, len(a.rec.Posts()), len(b.rec.Posts()))
+			}
+		}
+	})
 }

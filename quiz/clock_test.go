@@ -31,26 +31,44 @@ func TestFakeClock(t *testing.T) {
 	if at, ok := c.AdvanceToNext(); !ok || !at.Equal(start.Add(time.Minute)) {
 		t.Errorf("AdvanceToNext() = %v, %t", at, ok)
 	}
-	if got := <-t1.C(); !got.Equal(start.Add(time.Minute)) {
-		t.Errorf("t1 fired at %v", got)
+	if got, ok := fired(t1); !ok || !got.Equal(start.Add(time.Minute)) {
+		t.Errorf("t1 fired = %t at %v, want at %v", ok, got, start.Add(time.Minute))
 	}
 	c.Set(start) // never backwards
 	if !c.Now().Equal(start.Add(time.Minute)) {
 		t.Errorf("Set moved the clock back to %v", c.Now())
 	}
 	c.Advance(2 * time.Hour)
-	if got := <-t2.C(); !got.Equal(start.Add(2*time.Hour + time.Minute)) {
-		t.Errorf("t2 fired at %v", got)
+	if got, ok := fired(t2); !ok || !got.Equal(start.Add(2*time.Hour+time.Minute)) {
+		t.Errorf("t2 fired = %t at %v, want at %v", ok, got, start.Add(2*time.Hour+time.Minute))
 	}
-	select {
-	case <-c.NewTimer(0).C():
-	default:
+	if _, ok := fired(c.NewTimer(0)); !ok {
 		t.Errorf("NewTimer(0) did not fire at once")
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if err := c.BlockUntil(ctx, 1); err == nil {
 		t.Errorf("BlockUntil with no timers and a cancelled context = nil")
+	}
+}
+
+// fired reports whether t has fired, and when, without waiting: a fake
+// timer fires inside Advance or Set.
+func fired(t Timer) (time.Time, bool) {
+	select {
+	case at := <-t.C():
+		return at, true
+	default:
+		return time.Time{}, false
+	}
+}
+
+func TestLeaseOutlastsPublish(t *testing.T) {
+	t.Parallel()
+	// A claim is renewed right before the Publisher call it protects; the
+	// lease must cover that call and the store writes that record it.
+	if lease < 3*publishTimeout {
+		t.Errorf("lease %v is not comfortably longer than publishTimeout %v", lease, publishTimeout)
 	}
 }
 
@@ -61,8 +79,15 @@ func TestRunWithSystemClockStops(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- q.Run(ctx) }()
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run() = %v, want nil", err)
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run() = %v, want nil", err)
+		}
+	case <-timeout.C:
+		t.Fatalf("Run() did not return after its context was cancelled")
 	}
 	if tm := (SystemClock{}).NewTimer(time.Hour); !tm.Stop() {
 		t.Errorf("SystemClock timer Stop() = false")

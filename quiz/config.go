@@ -27,7 +27,9 @@ type Config struct {
 	// Schedule says when quizzes are due; see ParseSchedule.
 	Schedule cron.Schedule
 	// Grace is how long after its time a slot may still be posted (marked late)
-	// when the bot was down at that time. Zero means never post late.
+	// when the bot was down at that time. Zero means never post late: a slot
+	// is still posted within a minute of its time (a timer fires a little
+	// after it), never later.
 	Grace time.Duration
 	// RevealAfter is how long a quiz stays open before the answer is revealed.
 	// A quiz is also revealed when the next one is posted.

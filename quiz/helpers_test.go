@@ -3,6 +3,7 @@ package quiz_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -43,6 +44,91 @@ func (f *fakePublisher) Reveal(ctx context.Context, p quiz.Post, q content.Quest
 	}
 	return f.RevealFunc(ctx, p, q, counts, winners)
 }
+
+// hookStore is a quiz.Store that passes every call on to Store, except
+// those whose function field is set.
+type hookStore struct {
+	quiz.Store
+	MarkPostedFunc func(ctx context.Context, quizID int64, p quiz.Posting) error
+	AnswersFunc    func(ctx context.Context, quizID int64) ([]quiz.AnswerRecord, error)
+}
+
+func (h *hookStore) MarkPosted(ctx context.Context, quizID int64, p quiz.Posting) error {
+	if h.MarkPostedFunc == nil {
+		return h.Store.MarkPosted(ctx, quizID, p)
+	}
+	return h.MarkPostedFunc(ctx, quizID, p)
+}
+
+func (h *hookStore) Answers(ctx context.Context, quizID int64) ([]quiz.AnswerRecord, error) {
+	if h.AnswersFunc == nil {
+		return h.Store.Answers(ctx, quizID)
+	}
+	return h.AnswersFunc(ctx, quizID)
+}
+
+// waitLimit bounds every wait in these tests, so that a scheduler that
+// never gets where a test waits for it fails the test with a message
+// instead of hanging the run until go test's own timeout.
+const waitLimit = 30 * time.Second
+
+// waitCtx returns the context for one wait: it ends after waitLimit, or a
+// little before the test binary's deadline if that is sooner. It does not
+// derive from t.Context(), which is cancelled before cleanups run, because
+// cleanups wait too.
+func waitCtx(t *testing.T) (context.Context, context.CancelFunc) {
+	limit := waitLimit
+	if d, ok := t.Deadline(); ok {
+		limit = min(limit, max(time.Until(d)-10*time.Second, time.Second))
+	}
+	return context.WithTimeout(context.Background(), limit)
+}
+
+// await waits for ch to deliver or close, failing the test if it does
+// not within waitCtx.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	ctx, cancel := waitCtx(t)
+	defer cancel()
+	select {
+	case v := <-ch:
+		return v
+	case <-ctx.Done():
+		t.Fatalf("gave up waiting for %s: %v", what, ctx.Err())
+		panic("unreachable")
+	}
+}
+
+// gate holds up a fake's calls until the test opens it.
+type gate struct {
+	entered chan struct{} // receives once per call held up
+	release chan struct{}
+	once    sync.Once
+}
+
+func newGate() *gate {
+	return &gate{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+// hold reports the call and waits until the gate is opened; it gives up
+// after waitLimit, so a test that forgets to open it fails instead of
+// hanging.
+func (g *gate) hold() error {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(waitLimit)
+	defer t.Stop()
+	select {
+	case <-g.release:
+		return nil
+	case <-t.C:
+		return errors.New("gate never opened")
+	}
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
 
 // posted is one PostQuiz call seen by a recorder.
 type posted struct {
@@ -173,6 +259,8 @@ type env struct {
 	// default so the tests show that the scheduler wakes exactly when
 	// something is due (and run fast).
 	poll time.Duration
+	// wrap, if set, wraps the store the Quiz uses (not e.st).
+	wrap func(quiz.Store) quiz.Store
 }
 
 type envOption func(*env)
@@ -191,6 +279,11 @@ func withConfig(f func(*quiz.Config)) envOption { return func(e *env) { f(&e.cfg
 
 // withPoll sets the scheduler's poll interval.
 func withPoll(d time.Duration) envOption { return func(e *env) { e.poll = d } }
+
+// withStore makes the Quiz use wrap(store) instead of the store itself.
+func withStore(wrap func(quiz.Store) quiz.Store) envOption {
+	return func(e *env) { e.wrap = wrap }
+}
 
 // withDir shares the data directory of another env, as a second process
 // or a restart would.
@@ -219,7 +312,11 @@ func newEnv(t *testing.T, start time.Time, opts ...envOption) *env {
 	})
 	e.clk = quiz.NewFakeClock(start)
 	e.rec, e.pub = newRecorder(e.clk)
-	e.q = quiz.New(e.cfg, e.st, e.pub, testBank(), quiz.Options{
+	var st quiz.Store = e.st
+	if e.wrap != nil {
+		st = e.wrap(st)
+	}
+	e.q = quiz.New(e.cfg, st, e.pub, testBank(), quiz.Options{
 		Clock:        e.clk,
 		Logger:       slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Seed:         42,
@@ -232,6 +329,14 @@ func newEnv(t *testing.T, start time.Time, opts ...envOption) *env {
 // ends) and waits for its first tick.
 func (e *env) start() (stop func()) {
 	e.t.Helper()
+	stop = e.run()
+	e.idle()
+	return stop
+}
+
+// run runs the scheduler until the returned stop is called (or the test
+// ends), without waiting for anything.
+func (e *env) run() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.q.Run(ctx) }()
@@ -239,20 +344,26 @@ func (e *env) start() (stop func()) {
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				e.t.Errorf("Run() = %v, want nil", err)
+			wctx, wcancel := waitCtx(e.t)
+			defer wcancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					e.t.Errorf("Run() = %v, want nil", err)
+				}
+			case <-wctx.Done():
+				e.t.Errorf("Run() did not return after its context was cancelled")
 			}
 		})
 	}
 	e.t.Cleanup(stop)
-	e.idle()
 	return stop
 }
 
 // idle waits until the scheduler has gone back to sleep.
 func (e *env) idle() {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := waitCtx(e.t)
 	defer cancel()
 	if err := e.clk.BlockUntil(ctx, 1); err != nil {
 		e.t.Fatalf("scheduler did not go back to sleep: %v", err)
@@ -265,7 +376,7 @@ func (e *env) poked(f func()) {
 	e.t.Helper()
 	before, _ := e.clk.Timers()
 	f()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := waitCtx(e.t)
 	defer cancel()
 	err := e.clk.WaitFor(ctx, func(created, pending int) bool { return created > before && pending >= 1 })
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -43,13 +44,30 @@ var (
 const (
 	// lease is how long a claim on a slot or a reveal is held before
 	// another scheduler may take it over, and so how soon a crash is
-	// reconciled.
-	lease = 2 * time.Minute
+	// reconciled. The claim is renewed for a whole lease right before the
+	// Publisher call it protects, so the lease only has to cover that call
+	// (publishTimeout) and the store calls recording it (each waits at
+	// most the store's busy timeout), with room to spare.
+	lease = 5 * time.Minute
 	// publishTimeout bounds a Publisher call, well inside the lease, so a
 	// slow call cannot outlive its claim and be repeated by someone else.
 	publishTimeout = time.Minute
-	// lateAfter is how long after its time a post counts as late.
+	// lateAfter is how long after its time a slot still counts as on time:
+	// a timer fires a little after the slot, and "late" should mean that
+	// Shipmate was not running at the slot's time. Posting within lateAfter
+	// is allowed whatever the grace period.
 	lateAfter = time.Minute
+	// manualWindow is how soon after one PostNow another is taken for a
+	// double submit and refused.
+	manualWindow = 10 * time.Second
+	// recordAttempts and recordBackoff bound the retries of a store write
+	// that records a Publisher call already made (MarkPosted,
+	// MarkRevealed): the backoff starts at recordBackoff and doubles.
+	recordAttempts = 4
+	recordBackoff  = 100 * time.Millisecond
+	// recordRetry is how often Run retries recording a post whose
+	// recording still failed after those retries.
+	recordRetry = time.Minute
 	// maxRevealAttempts bounds retries of a reveal Slack keeps rejecting
 	// (the message was deleted, say).
 	maxRevealAttempts = 5
@@ -95,6 +113,18 @@ type Quiz struct {
 	// count update never overwrites a reveal.
 	pubMu sync.Mutex
 
+	// firstSeenKey and firstSeenAt say when this process first saw the
+	// latest due slot, so that a post delayed by retries is not labelled
+	// late. Only Run's goroutine uses them.
+	firstSeenKey string
+	firstSeenAt  time.Time
+
+	// unrecorded holds, by quiz id, the posts that went out but whose
+	// MarkPosted kept failing. Run keeps trying to record them, and never
+	// posts their slot again.
+	unrecMu    sync.Mutex
+	unrecorded map[int64]Posting
+
 	dirtyMu sync.Mutex
 	dirty   map[int64]bool
 	kick    chan struct{}
@@ -118,6 +148,8 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 		loc:   cfg.Location(),
 		dirty: map[int64]bool{},
 		kick:  make(chan struct{}, 1),
+
+		unrecorded: map[int64]Posting{},
 
 		wakeup: make(chan struct{}, 1),
 	}
@@ -145,9 +177,9 @@ func defaultOwner() string {
 }
 
 // SetBank replaces the questions to ask, for a reload. Invalid questions
-// (no id, fewer than two choices, no correct choice, a repeated id) are
-// dropped with a warning. Questions no longer in the bank are skipped from
-// then on; quizzes already posted keep their own copy.
+// (no id, fewer than two or more than five choices, no correct choice, a
+// repeated id) are dropped with a warning. Questions no longer in the bank
+// are skipped from then on; quizzes already posted keep their own copy.
 func (q *Quiz) SetBank(qs []content.Question) {
 	bank, dropped := validBank(qs)
 	if len(dropped) > 0 {
@@ -236,14 +268,18 @@ func (q *Quiz) tick(ctx context.Context, now time.Time) (time.Time, error) {
 	if n, ok := q.slots.next(now); ok {
 		soonest(n.at)
 	}
-	var errs []error
+	// First, so that a post this process made is recorded before its slot
+	// is looked at.
+	w, err := q.recordUnrecorded(ctx, now)
+	soonest(w)
+	errs := []error{err}
 	if s, ok := q.slots.latest(now); ok {
 		w, err := q.handleDueSlot(ctx, Slot{Key: s.key(q.cfg.Channel), Channel: q.cfg.Channel, Due: s.at}, now)
 		soonest(w)
 		errs = append(errs, err)
 	}
 	// After posting, so that a quiz just posted sets a wake-up for its reveal.
-	w, err := q.revealDue(ctx, now)
+	w, err = q.revealDue(ctx, now)
 	soonest(w)
 	errs = append(errs, err)
 	return wake, errors.Join(errs...)
@@ -252,6 +288,9 @@ func (q *Quiz) tick(ctx context.Context, now time.Time) (time.Time, error) {
 // handleDueSlot posts the latest due slot if nobody has, it is within the
 // grace period and the quiz is not paused; otherwise it records why not.
 func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.Time, error) {
+	if q.firstSeenKey != s.Key {
+		q.firstSeenKey, q.firstSeenAt = s.Key, now
+	}
 	rec, found, err := q.st.Slot(ctx, s.Key)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read slot %s: %w", s.Key, err)
@@ -259,10 +298,13 @@ func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.T
 	if found && rec.State != SlotClaimed {
 		return time.Time{}, nil
 	}
+	if found && q.isUnrecorded(rec.QuizID) {
+		return now.Add(recordRetry), nil // posted by us: only its record is missing
+	}
 	if found && rec.LeaseUntil.After(now) {
 		return rec.LeaseUntil, nil // someone is posting it; check again when the lease ends
 	}
-	if now.Sub(s.Due) > q.cfg.Grace {
+	if now.Sub(s.Due) > max(q.cfg.Grace, lateAfter) {
 		rec, err := q.st.SettleSlot(ctx, s, SlotMissed, q.owner, now)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("record missed slot %s: %w", s.Key, err)
@@ -283,19 +325,34 @@ func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.T
 		q.log.Info("quiz: paused, slot skipped", "slot", s.Key)
 		return time.Time{}, nil
 	}
-	_, _, err = q.postSlot(ctx, s, now)
-	if err != nil {
+	// Late means this process was not running at the slot's time, not that
+	// a retry (after a Slack error, say) came later.
+	late := q.firstSeenAt.Sub(s.Due) > lateAfter
+	post, won, err := q.postSlot(ctx, s, now, late)
+	switch {
+	case err != nil || !won:
 		// The claim stays until its lease ends; a later tick retries
-		// while the slot is within grace.
+		// while the slot is within grace. Or someone else holds it: look
+		// again when their lease may have ended.
 		return now.Add(lease), err
+	case q.isUnrecorded(post.QuizID):
+		return now.Add(recordRetry), nil
 	}
 	return time.Time{}, nil
 }
 
 // postSlot claims s and, if won, reveals the open quiz, picks a question
-// and posts it. won is false if someone else holds or settled the slot.
-func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time) (post Post, won bool, err error) {
-	rec, won, err := q.st.ClaimSlot(ctx, s, q.owner, now, now.Add(lease))
+// and posts it, labelled late if late. won is false if someone else holds
+// or settled the slot, or took the claim over before the post. Once the
+// post is out, its error is nil: if recording it fails, it is logged and
+// kept for Run to record later.
+func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time, late bool) (post Post, won bool, err error) {
+	var rec SlotRecord
+	if s.Manual {
+		rec, won, err = q.st.ClaimManualSlot(ctx, s, q.owner, now.Add(-manualWindow), now, now.Add(lease))
+	} else {
+		rec, won, err = q.st.ClaimSlot(ctx, s, q.owner, now, now.Add(lease))
+	}
 	if err != nil {
 		return Post{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
 	}
@@ -337,7 +394,21 @@ func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time) (post Post, 
 	}
 
 	post = postOf(qr)
-	post.Late = !s.Manual && now.Sub(s.Due) >= lateAfter
+	post.Late = late
+
+	// Revealing and choosing may have taken long enough for the claim to
+	// run out and be taken over: make sure it is still ours, for a whole
+	// lease, right before posting.
+	renewed := q.clock.Now()
+	until := renewed.Add(lease)
+	ok, err := q.st.RenewClaim(ctx, s.Key, q.owner, renewed, until)
+	if err != nil {
+		return Post{}, true, fmt.Errorf("renew claim on slot %s: %w", s.Key, err)
+	}
+	if !ok {
+		q.log.Warn("quiz: claim on slot lost before posting; not posting", "slot", s.Key, "quiz", qr.ID)
+		return Post{}, false, nil
+	}
 	var ts string
 	err = q.publishUnlocked(ctx, func(ctx context.Context) (err error) {
 		ts, err = q.pub.PostQuiz(ctx, post, qr.Question)
@@ -348,12 +419,76 @@ func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time) (post Post, 
 	}
 	post.MessageTS = ts
 	postedAt := q.clock.Now()
-	err = q.st.MarkPosted(ctx, qr.ID, Posting{MessageTS: ts, PostedAt: postedAt, RevealAt: postedAt.Add(q.cfg.RevealAfter), Late: post.Late})
+	posting := Posting{MessageTS: ts, PostedAt: postedAt, RevealAt: postedAt.Add(q.cfg.RevealAfter), Late: post.Late}
+	// The message is out: from here on only the record is retried, never
+	// the post.
+	err = q.retryStore(ctx, until, func() error { return q.st.MarkPosted(ctx, qr.ID, posting) })
 	if err != nil {
-		return post, true, fmt.Errorf("record post of quiz %d: %w", qr.ID, err)
+		q.unrecMu.Lock()
+		q.unrecorded[qr.ID] = posting
+		q.unrecMu.Unlock()
+		q.log.Error("quiz: posted but could not record it; will retry recording, not posting", "slot", s.Key, "quiz", qr.ID, "err", err)
+		return post, true, nil
 	}
 	q.log.Info("quiz: posted", "slot", s.Key, "quiz", qr.ID, "question", qr.Question.ID, "late", post.Late, "review", qr.Review)
 	return post, true, nil
+}
+
+// retryStore calls f, a store write recording a Publisher call already
+// made, until it succeeds: recordAttempts times at most, waiting
+// recordBackoff and then twice as long each time, while the wait ends
+// before until (the end of the claim's lease, on the injected clock). The
+// waits themselves are real time: they give a busy or failing store time
+// to recover and are no part of the schedule.
+func (q *Quiz) retryStore(ctx context.Context, until time.Time, f func() error) error {
+	wait := recordBackoff
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || attempt == recordAttempts || !q.clock.Now().Add(wait).Before(until) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+func (q *Quiz) isUnrecorded(quizID int64) bool {
+	q.unrecMu.Lock()
+	defer q.unrecMu.Unlock()
+	_, ok := q.unrecorded[quizID]
+	return ok
+}
+
+// recordUnrecorded tries again to record the posts whose recording failed,
+// and returns when to try next if some still fail.
+func (q *Quiz) recordUnrecorded(ctx context.Context, now time.Time) (time.Time, error) {
+	q.unrecMu.Lock()
+	pending := maps.Clone(q.unrecorded)
+	q.unrecMu.Unlock()
+	var errs []error
+	for id, p := range pending {
+		err := q.st.MarkPosted(ctx, id, p)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("record post of quiz %d: %w", id, err))
+			continue
+		}
+		q.unrecMu.Lock()
+		delete(q.unrecorded, id)
+		q.unrecMu.Unlock()
+		if err == nil {
+			q.log.Info("quiz: recorded an earlier post", "quiz", id)
+		}
+	}
+	if len(errs) > 0 {
+		return now.Add(recordRetry), errors.Join(errs...)
+	}
+	return time.Time{}, nil
 }
 
 // revealDue reveals the quizzes whose time has come and returns when the
@@ -401,7 +536,8 @@ func (q *Quiz) revealOpen(ctx context.Context, now time.Time, why string) error 
 }
 
 // reveal claims and publishes the reveal of r; won is false if another
-// reveal of it is done or in progress.
+// reveal of it is done or in progress, or took the claim over before this
+// one was published.
 func (q *Quiz) reveal(ctx context.Context, r QuizRecord, now time.Time, why string) (won bool, err error) {
 	attempt, won, err := q.st.ClaimReveal(ctx, r.ID, q.owner, now, now.Add(lease))
 	if err != nil || !won {
@@ -417,13 +553,32 @@ func (q *Quiz) reveal(ctx context.Context, r QuizRecord, now time.Time, why stri
 		return true, fmt.Errorf("load answers of quiz %d: %w", r.ID, err)
 	}
 	counts, winners := tally(r.Question, answers)
+	var until time.Time
+	lost := false
 	err = q.publish(ctx, func(ctx context.Context) error {
+		// Waiting for the store and for pubMu may have outlasted the
+		// claim: make sure it is still ours, for a whole lease, right
+		// before revealing, or a second "well done" could follow.
+		renewed := q.clock.Now()
+		ok, err := q.st.RenewReveal(ctx, r.ID, q.owner, renewed, renewed.Add(lease))
+		if err != nil {
+			return fmt.Errorf("renew reveal claim: %w", err)
+		}
+		if !ok {
+			lost = true
+			return nil
+		}
+		until = renewed.Add(lease)
 		return q.pub.Reveal(ctx, postOf(r), r.Question, counts, winners)
 	})
 	if err != nil {
 		return true, fmt.Errorf("reveal quiz %d: %w", r.ID, err)
 	}
-	if err := q.st.MarkRevealed(ctx, r.ID, now); err != nil {
+	if lost {
+		q.log.Warn("quiz: reveal claim lost before revealing; not revealing", "quiz", r.ID)
+		return false, nil
+	}
+	if err := q.retryStore(ctx, until, func() error { return q.st.MarkRevealed(ctx, r.ID, now) }); err != nil {
 		return true, fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
 	}
 	q.log.Info("quiz: revealed", "quiz", r.ID, "why", why, "answers", len(answers), "winners", len(winners))
@@ -501,15 +656,22 @@ func (q *Quiz) countLoop(ctx context.Context) {
 	}
 }
 
+// updateCount shows the quiz's answer count. The reveal is the last word on
+// a quiz message: once a reveal has started (closed_at), is due (reveal_at)
+// or is stored, no count update is made, by any process. So the quiz is
+// re-read from the store right before each update, under pubMu so that a
+// reveal in this process cannot slip in between, and the update is skipped
+// if it is closed. A failed update is not retried: the next answer brings
+// another, and a retry could land after a reveal made meanwhile by another
+// process. (An update already in flight when another process reveals can
+// still land after it; not retrying keeps that window to one call.)
 func (q *Quiz) updateCount(ctx context.Context, id int64) error {
 	return q.publish(ctx, func(ctx context.Context) error {
-		// Read under pubMu: a reveal in this process cannot slip in
-		// between this check and the update.
 		r, err := q.st.Quiz(ctx, id)
 		if err != nil {
 			return err
 		}
-		if !r.Posted() || !r.ClosedAt.IsZero() || !r.RevealedAt.IsZero() {
+		if !r.Posted() || r.closed(q.clock.Now()) {
 			return nil
 		}
 		return q.pub.UpdateCount(ctx, postOf(r), r.Answered)

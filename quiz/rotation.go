@@ -38,7 +38,8 @@ type pick struct {
 //     a day.
 //  2. Otherwise the current cycle goes on: questions in the bank not yet
 //     asked (other than as a review) in this cycle, from the topic asked
-//     least in this cycle. When the bank is used up a new cycle starts.
+//     least in this cycle. When the bank is used up a new cycle starts,
+//     with any question but the one asked last (unless it is the only one).
 //     Ties between topics and the question within the topic are drawn
 //     with a PRNG seeded by seed and the length of history.
 //
@@ -92,8 +93,14 @@ func choose(bank []content.Question, history []QuizRecord, now time.Time, seed u
 	}
 	if len(remaining) == 0 {
 		cycle++
-		remaining = bank
 		clear(topicCount)
+		remaining = bank
+		// Not the same question two quizzes running: the new cycle does
+		// not start with the one asked last.
+		if len(bank) > 1 && len(history) > 0 {
+			last := history[len(history)-1].Question.ID
+			remaining = slices.DeleteFunc(slices.Clone(bank), func(q content.Question) bool { return q.ID == last })
+		}
 	}
 
 	byTopic := map[string][]content.Question{}
@@ -168,12 +175,16 @@ func midnight(t time.Time, loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
+// maxChoices is the most choices a question may have: the answer buttons
+// are labelled A to E (the content loader enforces the same).
+const maxChoices = 5
+
 // validBank keeps the questions that can be asked, sorted by id, first of
 // each id; it returns the ids it dropped.
 func validBank(qs []content.Question) (bank []content.Question, dropped []string) {
 	seen := map[string]bool{}
 	for _, q := range qs {
-		if q.ID == "" || seen[q.ID] || len(q.Choices) < 2 || q.Correct() < 0 {
+		if q.ID == "" || seen[q.ID] || len(q.Choices) < 2 || len(q.Choices) > maxChoices || q.Correct() < 0 {
 			dropped = append(dropped, q.ID)
 			continue
 		}

@@ -260,8 +260,69 @@ func TestValidBank(t *testing.T) {
 	noCorrect.Choices[1].Correct = false
 	oneChoice := question("y", "ecs")
 	oneChoice.Choices = oneChoice.Choices[1:2]
-	bank, dropped := validBank([]content.Question{question("b", "ecs"), question("a", "eks"), question("a", "ecs"), noCorrect, oneChoice, question("", "ecs")})
-	if got := fmt.Sprintf("%d %s %s %s %q", len(bank), bank[0].ID, bank[1].ID, bank[0].Topic, dropped); got != `2 a b eks ["a" "x" "y" ""]` {
-		t.Errorf("validBank = %s, want 2 a b eks [\"a\" \"x\" \"y\" \"\"]", got)
+	withChoices := func(id string, n int) content.Question {
+		qu := question(id, "ecs")
+		for len(qu.Choices) < n {
+			qu.Choices = append(qu.Choices, content.Choice{Text: "more", Why: "why more"})
+		}
+		return qu
+	}
+	// Five choices are labelled A to E; a sixth has no label.
+	bank, dropped := validBank([]content.Question{question("b", "ecs"), question("a", "eks"), question("a", "ecs"), noCorrect, oneChoice, question("", "ecs"), withChoices("z", 6), withChoices("five", 5)})
+	var ids []string
+	for _, q := range bank {
+		ids = append(ids, q.ID)
+	}
+	if got, want := fmt.Sprintf("%v %s %q", ids, bank[0].Topic, dropped), `[a b five] eks ["a" "x" "y" "" "z"]`; got != want {
+		t.Errorf("validBank = %s, want %s", got, want)
+	}
+}
+
+func TestChooseNewCycleNotLastQuestion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		bank    []content.Question
+		history []QuizRecord
+		wantNot string // never picked, whatever the seed
+		wantID  string // always picked, if set
+	}{
+		{
+			name:    "two questions: the new cycle starts with the other one",
+			bank:    bankOf("a:ecs", "b:eks"),
+			history: []QuizRecord{asked("a", "ecs", 2, 1, false, 0, 0), asked("b", "eks", 3, 1, false, 0, 0)},
+			wantNot: "b", wantID: "a",
+		},
+		{
+			name: "several questions: any but the last",
+			bank: bankOf("a:ecs", "b:eks", "c:lambda", "d:lambda"),
+			history: []QuizRecord{asked("a", "ecs", 2, 1, false, 0, 0), asked("b", "eks", 3, 1, false, 0, 0),
+				asked("d", "lambda", 4, 1, false, 0, 0), asked("c", "lambda", 5, 1, false, 0, 0)},
+			wantNot: "c",
+		},
+		{
+			name: "the last was a review",
+			bank: bankOf("a:ecs", "b:eks"),
+			history: []QuizRecord{asked("a", "ecs", 2, 1, false, 4, 1), asked("b", "eks", 3, 1, false, 0, 0),
+				asked("a", "ecs", 5, 1, true, 4, 4)},
+			wantNot: "a", wantID: "b",
+		},
+		{
+			name:    "one question: asked again",
+			bank:    bankOf("a:ecs"),
+			history: []QuizRecord{asked("a", "ecs", 2, 1, false, 0, 0)},
+			wantID:  "a",
+		},
+	}
+	for _, tt := range tests {
+		for seed := range uint64(50) {
+			now := tt.history[len(tt.history)-1].PostedAt.AddDate(0, 0, 1)
+			got, ok := choose(tt.bank, tt.history, now, seed)
+			if !ok || got.Question.ID == tt.wantNot || (tt.wantID != "" && got.Question.ID != tt.wantID) || got.Cycle != 2 || got.Review {
+				t.Errorf("%s: choose(seed %d) = %s cycle %d review %t, %t; want a cycle 2 pick, not %q (want %q)",
+					tt.name, seed, got.Question.ID, got.Cycle, got.Review, ok, tt.wantNot, tt.wantID)
+				break
+			}
+		}
 	}
 }

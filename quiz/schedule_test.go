@@ -2,6 +2,7 @@ package quiz_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -178,15 +179,18 @@ func TestCrashBetweenClaimAndPost(t *testing.T) {
 	key := channel + "@2025-06-02T09:00:00"
 	tests := []struct {
 		name          string
-		chosen        bool // the crashed process had created the quiz
+		chosen        bool // the crashed process had created the quiz (and perhaps posted it)
+		paused        bool // the quiz was paused meanwhile
 		restart       time.Time
 		wantPostAt    time.Time // zero: no post
+		wantLate      bool
 		wantSameQuiz  bool
 		wantSlotState quiz.SlotState
 	}{
-		{"crashed after choosing, back within the lease: waits for the lease, posts the same quiz", true, mon(0, 9, 1), mon(0, 9, 2), true, quiz.SlotPosted},
-		{"crashed after claiming, back later within grace: posts at once", false, mon(0, 10, 0), mon(0, 10, 0), false, quiz.SlotPosted},
-		{"crashed after choosing, back past grace: recorded as missed", true, mon(0, 12, 0), time.Time{}, false, quiz.SlotMissed},
+		{"crashed after choosing, back within the lease: waits for the lease, posts the same quiz, on time", true, false, mon(0, 9, 1), mon(0, 9, 2), false, true, quiz.SlotPosted},
+		{"crashed after claiming, back later within grace: posts at once, late", false, false, mon(0, 10, 0), mon(0, 10, 0), true, false, quiz.SlotPosted},
+		{"crashed after choosing, back past grace: recorded as missed", true, false, mon(0, 12, 0), time.Time{}, false, false, quiz.SlotMissed},
+		{"crashed after choosing, paused meanwhile: recorded as skipped", true, true, mon(0, 10, 0), time.Time{}, false, false, quiz.SlotSkipped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,6 +212,11 @@ func TestCrashBetweenClaimAndPost(t *testing.T) {
 				}
 				crashedQuiz = r.ID
 			}
+			if tt.paused {
+				if err := st.SetPaused(t.Context(), channel, true, mon(0, 9, 1)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			st.Close()
 
 			e := newEnv(t, tt.restart, withDir(dir))
@@ -219,8 +228,8 @@ func TestCrashBetweenClaimAndPost(t *testing.T) {
 					t.Errorf("posts = %q, want none", keys(ps))
 				}
 			} else {
-				if len(ps) != 1 || ps[0].post.SlotKey != key || !ps[0].at.Equal(tt.wantPostAt) || !ps[0].post.Late {
-					t.Fatalf("posts = %+v, want one late post of %s at %v", ps, key, tt.wantPostAt)
+				if len(ps) != 1 || ps[0].post.SlotKey != key || !ps[0].at.Equal(tt.wantPostAt) || ps[0].post.Late != tt.wantLate {
+					t.Fatalf("posts = %+v, want one post of %s at %v, late=%t", ps, key, tt.wantPostAt, tt.wantLate)
 				}
 				if tt.wantSameQuiz && (ps[0].post.QuizID != crashedQuiz || ps[0].question != "eks-2") {
 					t.Errorf("posted quiz %d (%s), want the crashed one's %d (eks-2)", ps[0].post.QuizID, ps[0].question, crashedQuiz)
@@ -228,6 +237,15 @@ func TestCrashBetweenClaimAndPost(t *testing.T) {
 			}
 			if got := e.slotState(key); got != tt.wantSlotState {
 				t.Errorf("slot is %q, want %q", got, tt.wantSlotState)
+			}
+			// The crashed process may have posted its quiz before dying. If
+			// the slot was settled instead, a click on that message is
+			// answered "closed", not recorded for a quiz nobody reveals.
+			if crashedQuiz != 0 {
+				res, err := e.q.Answer(t.Context(), crashedQuiz, "U1", 1)
+				if wantClosed := tt.wantSlotState != quiz.SlotPosted; err != nil || res.Closed != wantClosed {
+					t.Errorf("Answer(crashed quiz) = %+v, %v; want Closed=%t", res, err, wantClosed)
+				}
 			}
 		})
 	}
@@ -241,26 +259,20 @@ func TestTwoSchedulersRaceForOneSlot(t *testing.T) {
 		b := newEnv(t, mon(0, 9, 0), withDir(dir))
 		// Both wake at 09:00 on start, at the same moment, on separate
 		// store handles.
-		ctx, cancel := context.WithCancel(t.Context())
-		var wg sync.WaitGroup
-		gate := make(chan struct{})
+		var stops []func()
 		for _, e := range []*env{a, b} {
-			wg.Go(func() {
-				<-gate
-				if err := e.q.Run(ctx); err != nil {
-					t.Errorf("Run() = %v", err)
-				}
-			})
+			stops = append(stops, e.run())
 		}
-		close(gate)
 		a.idle()
 		b.idle()
-		// Both come back at 09:02 (the lease) and 09:30; still one post.
+		// The loser comes back at 09:05 (the lease), both at 09:30; still
+		// one post.
 		for _, e := range []*env{a, b} {
 			e.runUntil(mon(0, 9, 30))
 		}
-		cancel()
-		wg.Wait()
+		for _, stop := range stops {
+			stop()
+		}
 		pa, pb := a.rec.Posts(), b.rec.Posts()
 		if len(pa)+len(pb) != 1 {
 			t.Fatalf("rep %d: posts = %q and %q, want one in all", rep, keys(pa), keys(pb))
@@ -286,9 +298,9 @@ func TestPanicInPostIsRecovered(t *testing.T) {
 	e.runUntil(mon(0, 10, 0))
 	ps := e.rec.Posts()
 	// The first attempt panicked at 09:00; the claim's lease ran out at
-	// 09:02 and the retry posted, late.
-	if calls != 2 || len(ps) != 1 || !ps[0].at.Equal(mon(0, 9, 2)) || !ps[0].post.Late {
-		t.Fatalf("calls = %d, posts = %+v; want 2 calls and one late post at 09:02", calls, ps)
+	// 09:05 and the retry posted. Shipmate was up at 09:00: not late.
+	if calls != 2 || len(ps) != 1 || !ps[0].at.Equal(mon(0, 9, 5)) || ps[0].post.Late {
+		t.Fatalf("calls = %d, posts = %+v; want 2 calls and one post at 09:05, not late", calls, ps)
 	}
 	if !strings.Contains(e.log.String(), "slack client exploded") {
 		t.Errorf("the panic was not logged; logs:\n%s", e.log)
@@ -333,4 +345,258 @@ func TestNoChannel(t *testing.T) {
 	if _, err := e.q.PostNow(t.Context(), admin); err != quiz.ErrNoChannel {
 		t.Errorf("PostNow without a channel = %v, want ErrNoChannel", err)
 	}
+}
+
+func TestGraceZero(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		start     time.Time
+		wantPosts int
+		wantState quiz.SlotState
+	}{
+		{"the timer fires 1 ms after the slot: posted on time", mon(0, 9, 0).Add(time.Millisecond), 1, quiz.SlotPosted},
+		{"up 30 s after the slot: posted on time", mon(0, 9, 0).Add(30 * time.Second), 1, quiz.SlotPosted},
+		{"up 2 minutes after the slot: missed, never posted late", mon(0, 9, 2), 0, quiz.SlotMissed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tt.start, withConfig(func(c *quiz.Config) { c.Grace = 0 }))
+			e.start()
+			e.runUntil(mon(0, 10, 0))
+			ps := e.rec.Posts()
+			if len(ps) != tt.wantPosts {
+				t.Fatalf("posts = %q, want %d", keys(ps), tt.wantPosts)
+			}
+			if len(ps) == 1 && (ps[0].post.Late || !ps[0].at.Equal(tt.start)) {
+				t.Errorf("post = %+v at %v, want on time at %v", ps[0].post, ps[0].at, tt.start)
+			}
+			if got := e.slotState(channel + "@2025-06-02T09:00:00"); got != tt.wantState {
+				t.Errorf("slot is %q, want %q", got, tt.wantState)
+			}
+		})
+	}
+}
+
+func TestLateMeansDownAtSlotTime(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		start      time.Time
+		postFails  int // PostQuiz calls that fail first (a brief Slack outage)
+		wantPostAt time.Time
+		wantLate   bool
+	}{
+		{"up at 09:00, Slack failed, retried after the lease: not late", mon(0, 8, 0), 1, mon(0, 9, 5), false},
+		{"up at 09:00, Slack failed twice: still not late", mon(0, 8, 0), 2, mon(0, 9, 10), false},
+		{"started at 09:00:30: not late", mon(0, 9, 0).Add(30 * time.Second), 0, mon(0, 9, 0).Add(30 * time.Second), false},
+		{"started at 09:05: late", mon(0, 9, 5), 0, mon(0, 9, 5), true},
+		{"started at 09:05, Slack failed once: late", mon(0, 9, 5), 1, mon(0, 9, 10), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tt.start)
+			var mu sync.Mutex
+			fails := tt.postFails
+			post := e.pub.PostQuizFunc
+			e.pub.PostQuizFunc = func(ctx context.Context, p quiz.Post, qu content.Question) (string, error) {
+				mu.Lock()
+				fail := fails > 0
+				fails--
+				mu.Unlock()
+				if fail {
+					return "", errors.New("service_unavailable")
+				}
+				return post(ctx, p, qu)
+			}
+			e.start()
+			e.runUntil(mon(0, 10, 0))
+			ps := e.rec.Posts()
+			if len(ps) != 1 || !ps[0].at.Equal(tt.wantPostAt) || ps[0].post.Late != tt.wantLate {
+				t.Fatalf("posts = %+v, want one at %v with late=%t", ps, tt.wantPostAt, tt.wantLate)
+			}
+			r, err := e.st.Quiz(t.Context(), ps[0].post.QuizID)
+			if err != nil || r.Late != tt.wantLate {
+				t.Errorf("stored quiz late = %t (%v), want %t", r.Late, err, tt.wantLate)
+			}
+		})
+	}
+}
+
+func TestPostRecordedAfterStoreError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fails int // MarkPosted calls that fail first
+	}{
+		{"MarkPosted fails once: retried at once", 1},
+		{"MarkPosted fails past the retries: recorded by a later tick", 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			fails, calls := tt.fails, 0
+			e := newEnv(t, mon(0, 8, 0), withStore(func(st quiz.Store) quiz.Store {
+				return &hookStore{Store: st, MarkPostedFunc: func(ctx context.Context, id int64, p quiz.Posting) error {
+					mu.Lock()
+					calls++
+					fail := fails > 0
+					fails--
+					mu.Unlock()
+					if fail {
+						return errors.New("disk I/O error")
+					}
+					return st.MarkPosted(ctx, id, p)
+				}}
+			}))
+			e.start()
+			e.runUntil(mon(0, 12, 0))
+			ps := e.rec.Posts()
+			if len(ps) != 1 {
+				t.Fatalf("posts = %q, want exactly one", keys(ps))
+			}
+			key := channel + "@2025-06-02T09:00:00"
+			if got := e.slotState(key); got != quiz.SlotPosted {
+				t.Errorf("slot is %q, want posted", got)
+			}
+			r, err := e.st.Quiz(t.Context(), ps[0].post.QuizID)
+			if err != nil || r.MessageTS != "1700000000.000001" || !r.PostedAt.Equal(mon(0, 9, 0)) || !r.RevealAt.Equal(mon(0, 15, 0)) {
+				t.Errorf("stored quiz = %+v, %v; want posted at 09:00 with the message's ts, reveal at 15:00", r, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != tt.fails+1 {
+				t.Errorf("MarkPosted called %d times, want %d", calls, tt.fails+1)
+			}
+		})
+	}
+}
+
+func TestPostNowRecordedAfterStoreError(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	fails := 6
+	e := newEnv(t, mon(0, 8, 0), withStore(func(st quiz.Store) quiz.Store {
+		return &hookStore{Store: st, MarkPostedFunc: func(ctx context.Context, id int64, p quiz.Posting) error {
+			mu.Lock()
+			fail := fails > 0
+			fails--
+			mu.Unlock()
+			if fail {
+				return errors.New("disk I/O error")
+			}
+			return st.MarkPosted(ctx, id, p)
+		}}
+	}))
+	e.start()
+	var p quiz.Post
+	var err error
+	// The message went out: PostNow says so although it is not recorded
+	// yet, and Run records it.
+	e.poked(func() { p, err = e.q.PostNow(t.Context(), admin) })
+	if err != nil || p.MessageTS == "" {
+		t.Fatalf("PostNow = %+v, %v; want the post", p, err)
+	}
+	e.runUntil(mon(0, 8, 10))
+	if ps := e.rec.Posts(); len(ps) != 1 {
+		t.Fatalf("posts = %q, want one", keys(ps))
+	}
+	if r, err := e.st.Quiz(t.Context(), p.QuizID); err != nil || r.MessageTS != p.MessageTS || !r.PostedAt.Equal(mon(0, 8, 0)) {
+		t.Errorf("stored quiz = %+v, %v; want recorded as posted at 08:00", r, err)
+	}
+}
+
+// TestClaimRenewedBeforePosting runs two schedulers on one store where the
+// first is held up while it holds the slot's claim.
+func TestClaimRenewedBeforePosting(t *testing.T) {
+	t.Parallel()
+	key := channel + "@2025-06-02T09:00:00"
+
+	t.Run("A's post outlasts the old 2-minute lease: B does not post", func(t *testing.T) {
+		t.Parallel()
+		a := newEnv(t, mon(0, 9, 0))
+		g := newGate()
+		post := a.pub.PostQuizFunc
+		a.pub.PostQuizFunc = func(ctx context.Context, p quiz.Post, qu content.Question) (string, error) {
+			if err := g.hold(); err != nil {
+				return "", err
+			}
+			return post(ctx, p, qu)
+		}
+		a.run()
+		defer g.open()
+		await(t, g.entered, "A to start posting")
+
+		b := newEnv(t, mon(0, 9, 3), withDir(a.dir))
+		b.start()
+		b.runUntil(mon(0, 9, 4))
+		if ps := b.rec.Posts(); len(ps) != 0 {
+			t.Fatalf("B posted %q while A was posting", keys(ps))
+		}
+		g.open()
+		a.idle()
+		b.runUntil(mon(0, 9, 30))
+		if pa, pb := a.rec.Posts(), b.rec.Posts(); len(pa) != 1 || len(pb) != 0 {
+			t.Errorf("posts: A %q, B %q; want one, by A", keys(pa), keys(pb))
+		}
+	})
+
+	t.Run("A is held up before posting past its lease: B takes over, A does not post", func(t *testing.T) {
+		t.Parallel()
+		// A poster crashed after choosing the 09:00 quiz, and an earlier
+		// quiz is open, so whoever posts reveals it first.
+		dir := t.TempDir()
+		st, err := store.Open(t.Context(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		earlier := quiz.Slot{Key: channel + "@manual@2025-06-02T08:00:00", Channel: channel, Due: mon(0, 8, 0), Manual: true}
+		if _, won, err := st.ClaimSlot(t.Context(), earlier, "old", mon(0, 8, 0), mon(0, 8, 5)); err != nil || !won {
+			t.Fatalf("ClaimSlot = %t, %v", won, err)
+		}
+		open, err := st.CreateQuiz(t.Context(), earlier.Key, "old", quiz.NewQuiz{Channel: channel, Question: q("ecs-1", "ecs"), Cycle: 1, CreatedAt: mon(0, 8, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkPosted(t.Context(), open.ID, quiz.Posting{MessageTS: "1.1", PostedAt: mon(0, 8, 0), RevealAt: mon(0, 14, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		slot := quiz.Slot{Key: key, Channel: channel, Due: mon(0, 9, 0)}
+		if _, won, err := st.ClaimSlot(t.Context(), slot, "crashed", mon(0, 9, 0), mon(0, 9, 2)); err != nil || !won {
+			t.Fatalf("ClaimSlot = %t, %v", won, err)
+		}
+		if _, err := st.CreateQuiz(t.Context(), key, "crashed", quiz.NewQuiz{Channel: channel, Question: q("eks-2", "eks"), Cycle: 1, CreatedAt: mon(0, 9, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+
+		// A takes the claim over at 09:03, and its reveal of the open
+		// quiz hangs.
+		a := newEnv(t, mon(0, 9, 3), withDir(dir))
+		g := newGate()
+		a.pub.RevealFunc = func(context.Context, quiz.Post, content.Question, []int, []string) error { return g.hold() }
+		a.run()
+		defer g.open()
+		await(t, g.entered, "A to start revealing")
+
+		// B comes at 09:10, after A's lease, and posts.
+		b := newEnv(t, mon(0, 9, 10), withDir(dir))
+		b.start()
+		if pb := b.rec.Posts(); len(pb) != 1 || pb[0].question != "eks-2" {
+			t.Fatalf("B posted %+v, want the crashed poster's eks-2", pb)
+		}
+		// A's reveal comes back: A must notice it lost the claim.
+		g.open()
+		a.idle()
+		a.runUntil(mon(0, 9, 30))
+		if pa := a.rec.Posts(); len(pa) != 0 {
+			t.Errorf("A posted %q after B took its claim over", keys(pa))
+		}
+		if !strings.Contains(a.log.String(), "claim on slot lost before posting") {
+			t.Errorf("A did not log the lost claim; logs:\n%s", a.log)
+		}
+	})
 }

@@ -127,9 +127,20 @@ type Store interface {
 	// crashed poster); then rec.QuizID names the quiz that crashed poster
 	// created, if any. Otherwise won is false and rec is the slot as stored.
 	ClaimSlot(ctx context.Context, s Slot, owner string, now, leaseUntil time.Time) (rec SlotRecord, won bool, err error)
+	// ClaimManualSlot is ClaimSlot for a manual slot, except that it does
+	// not claim s (won is false, rec is the other slot) if another manual
+	// slot of s.Channel, claimed or posted, is due after since.
+	ClaimManualSlot(ctx context.Context, s Slot, owner string, since, now, leaseUntil time.Time) (rec SlotRecord, won bool, err error)
+	// RenewClaim extends owner's claim on the slot to leaseUntil. ok is
+	// false, and nothing changes, if the slot is settled or someone else
+	// holds the claim now.
+	RenewClaim(ctx context.Context, key, owner string, now, leaseUntil time.Time) (ok bool, err error)
 	// SettleSlot records s as missed or skipped, unless it is already
 	// settled or claimed by someone other than owner under a live lease.
-	// It returns the slot as stored afterwards.
+	// When the slot ends up missed or skipped, it also closes the slot's
+	// quiz if it was never recorded as posted (a poster crashed after
+	// choosing it, perhaps after posting it), in the same transaction. It
+	// returns the slot as stored afterwards.
 	SettleSlot(ctx context.Context, s Slot, state SlotState, owner string, now time.Time) (SlotRecord, error)
 	// CreateQuiz stores the quiz for a slot owner has claimed and links it
 	// to the slot; it returns ErrClaimLost if the claim is gone, and the
@@ -148,6 +159,10 @@ type Store interface {
 	// revealed or another reveal holds a live lease. attempt counts the
 	// claims so far, including this one.
 	ClaimReveal(ctx context.Context, quizID int64, owner string, now, leaseUntil time.Time) (attempt int, won bool, err error)
+	// RenewReveal extends owner's reveal claim on the quiz to leaseUntil.
+	// ok is false, and nothing changes, if the quiz is revealed or someone
+	// else holds the reveal claim now.
+	RenewReveal(ctx context.Context, quizID int64, owner string, now, leaseUntil time.Time) (ok bool, err error)
 	// MarkRevealed records that the reveal was published.
 	MarkRevealed(ctx context.Context, quizID int64, now time.Time) error
 	// RecordAnswer stores a's answer unless the user already answered that
@@ -172,6 +187,10 @@ type Publisher interface {
 	// say it is late.
 	PostQuiz(ctx context.Context, p Post, q content.Question) (messageTS string, err error)
 	// UpdateCount shows how many people answered, never how they answered.
+	// The reveal is the last word on a message: UpdateCount is called only
+	// while the quiz is open and is never retried, and an implementation
+	// should not retry it either, since a late retry could land after a
+	// reveal made meanwhile and hide it.
 	UpdateCount(ctx context.Context, p Post, answered int) error
 	// Reveal edits the quiz message to show the answer and per-choice
 	// counts, and congratulates the winners (user ids, fastest first).

@@ -52,34 +52,82 @@ func (s *SQLite) Slot(ctx context.Context, key string) (quiz.SlotRecord, bool, e
 // take over a claim whose lease ended, in one IMMEDIATE transaction.
 func (s *SQLite) ClaimSlot(ctx context.Context, sl quiz.Slot, owner string, now, leaseUntil time.Time) (rec quiz.SlotRecord, won bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-INSERT INTO slots (key, channel, due, manual, state, owner, lease_until, updated_at)
-VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?)
-ON CONFLICT (key) DO NOTHING`,
-			sl.Key, sl.Channel, ms(sl.Due), sl.Manual, owner, ms(leaseUntil), ms(now))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			won = true
-		} else {
-			res, err := tx.ExecContext(ctx, `
-UPDATE slots SET owner = ?, lease_until = ?, updated_at = ?
-WHERE key = ? AND state = 'claimed' AND lease_until <= ?`,
-				owner, ms(leaseUntil), ms(now), sl.Key, ms(now))
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			won = n == 1
-		}
-		rec, err = scanSlot(tx.QueryRowContext(ctx, `SELECT `+slotColumns+` FROM slots WHERE key = ?`, sl.Key))
+		rec, won, err = claimSlot(ctx, tx, sl, owner, now, leaseUntil)
 		return err
 	})
 	if err != nil {
 		return quiz.SlotRecord{}, false, fmt.Errorf("claim slot %s: %w", sl.Key, err)
 	}
 	return rec, won, nil
+}
+
+// ClaimManualSlot implements quiz.Store: the look for a recent manual slot
+// and the claim share one IMMEDIATE transaction, so of two requests racing
+// in two processes one wins.
+func (s *SQLite) ClaimManualSlot(ctx context.Context, sl quiz.Slot, owner string, since, now, leaseUntil time.Time) (rec quiz.SlotRecord, won bool, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		rec, err = scanSlot(tx.QueryRowContext(ctx, `SELECT `+slotColumns+` FROM slots
+WHERE channel = ? AND manual AND due > ? AND state IN ('claimed', 'posted')
+ORDER BY due DESC LIMIT 1`, sl.Channel, ms(since)))
+		switch {
+		case err == nil:
+			return nil // refused: rec is the recent one
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		rec, won, err = claimSlot(ctx, tx, sl, owner, now, leaseUntil)
+		return err
+	})
+	if err != nil {
+		return quiz.SlotRecord{}, false, fmt.Errorf("claim manual slot %s: %w", sl.Key, err)
+	}
+	return rec, won, nil
+}
+
+func claimSlot(ctx context.Context, tx *sql.Tx, sl quiz.Slot, owner string, now, leaseUntil time.Time) (rec quiz.SlotRecord, won bool, err error) {
+	res, err := tx.ExecContext(ctx, `
+INSERT INTO slots (key, channel, due, manual, state, owner, lease_until, updated_at)
+VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?)
+ON CONFLICT (key) DO NOTHING`,
+		sl.Key, sl.Channel, ms(sl.Due), sl.Manual, owner, ms(leaseUntil), ms(now))
+	if err != nil {
+		return quiz.SlotRecord{}, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		won = true
+	} else {
+		res, err := tx.ExecContext(ctx, `
+UPDATE slots SET owner = ?, lease_until = ?, updated_at = ?
+WHERE key = ? AND state = 'claimed' AND lease_until <= ?`,
+			owner, ms(leaseUntil), ms(now), sl.Key, ms(now))
+		if err != nil {
+			return quiz.SlotRecord{}, false, err
+		}
+		n, _ := res.RowsAffected()
+		won = n == 1
+	}
+	rec, err = scanSlot(tx.QueryRowContext(ctx, `SELECT `+slotColumns+` FROM slots WHERE key = ?`, sl.Key))
+	return rec, won, err
+}
+
+// RenewClaim implements quiz.Store.
+func (s *SQLite) RenewClaim(ctx context.Context, key, owner string, now, leaseUntil time.Time) (bool, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+UPDATE slots SET lease_until = ?, updated_at = ?
+WHERE key = ? AND owner = ? AND state = 'claimed'`, ms(leaseUntil), ms(now), key, owner)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("renew claim on slot %s: %w", key, err)
+	}
+	return n == 1, nil
 }
 
 // SettleSlot implements quiz.Store.
@@ -98,6 +146,15 @@ WHERE slots.state = 'claimed' AND (slots.lease_until <= ? OR slots.owner = ?)`,
 			return err
 		}
 		rec, err = scanSlot(tx.QueryRowContext(ctx, `SELECT `+slotColumns+` FROM slots WHERE key = ?`, sl.Key))
+		if err != nil || (rec.State != quiz.SlotMissed && rec.State != quiz.SlotSkipped) {
+			return err
+		}
+		// A poster that crashed after posting but before MarkPosted left a
+		// message nobody will reveal: close its quiz so clicks on it are
+		// answered "closed" instead of recorded for nothing.
+		_, err = tx.ExecContext(ctx, `
+UPDATE quizzes SET closed_at = COALESCE(closed_at, ?)
+WHERE slot_key = ? AND posted_at IS NULL`, ms(now), sl.Key)
 		return err
 	})
 	if err != nil {
@@ -265,6 +322,25 @@ RETURNING reveal_attempts`,
 		return 0, false, fmt.Errorf("claim reveal of quiz %d: %w", quizID, err)
 	}
 	return attempt, won, nil
+}
+
+// RenewReveal implements quiz.Store.
+func (s *SQLite) RenewReveal(ctx context.Context, quizID int64, owner string, _, leaseUntil time.Time) (bool, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+UPDATE quizzes SET reveal_lease_until = ?
+WHERE id = ? AND reveal_owner = ? AND revealed_at IS NULL`, ms(leaseUntil), quizID, owner)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("renew reveal claim on quiz %d: %w", quizID, err)
+	}
+	return n == 1, nil
 }
 
 // MarkRevealed implements quiz.Store.

@@ -1,12 +1,16 @@
 // Package store keeps Shipmate's durable state in an embedded SQLite file
 // (modernc.org/sqlite, pure Go, so the binary stays static) under DATA_DIR.
 //
-// The file is opened in WAL mode with synchronous=FULL, so a transaction is
-// on disk when its method returns, and with a busy timeout, so several
-// processes may share it. Writes go through one connection per process and
-// begin IMMEDIATE transactions, so deciding and writing happen under one
-// lock (claims, first answers); reads use a small pool of read-only
-// connections. The schema is migrated at Open by an ordered list of
+// The file uses a rollback journal (journal_mode=DELETE), not WAL: WAL needs
+// shared memory between processes and does not work on a network file
+// system, and deployments put DATA_DIR on one (EFS). Open switches a file
+// left in WAL mode back, and refuses to run if it cannot. With
+// synchronous=FULL a transaction is on disk when its method returns, and
+// with a busy timeout several processes may share the file. Writes go
+// through one connection per process and begin IMMEDIATE transactions, so
+// deciding and writing happen under one lock (claims, first answers); reads
+// use a small pool of read-only connections, which wait out a commit in
+// progress. The schema is migrated at Open by an ordered list of
 // migrations recorded in the schema_version table.
 package store
 
@@ -18,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"shipmate/quiz"
@@ -60,7 +65,7 @@ func open(ctx context.Context, dataDir string, target int) (*SQLite, error) {
 	ms := busyTimeout.Milliseconds()
 	wq := url.Values{}
 	wq.Set("_busy_timeout", fmt.Sprint(ms))
-	wq.Set("_journal_mode", "WAL")
+	wq.Set("_journal_mode", "DELETE")
 	wq.Set("_synchronous", "FULL")
 	wq.Set("_foreign_keys", "1")
 	wq.Set("_txlock", "immediate")
@@ -85,11 +90,30 @@ func open(ctx context.Context, dataDir string, target int) (*SQLite, error) {
 	r.SetMaxOpenConns(4)
 
 	s := &SQLite{w: w, r: r, path: path}
+	if err := s.checkJournalMode(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if err := s.migrate(ctx, target); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// checkJournalMode makes sure the file uses the rollback journal. SQLite
+// leaves a file in WAL mode, without an error, when another connection (an
+// older Shipmate still running, say) keeps it open in that mode; running
+// on would then mix the two modes on a network file system.
+func (s *SQLite) checkJournalMode(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode (another process may have the file open in WAL mode): %w", err)
+	}
+	if !strings.EqualFold(mode, "delete") {
+		return fmt.Errorf("journal mode is %q, want \"delete\": another process may still have the file open in WAL mode; stop it and start again", mode)
+	}
+	return nil
 }
 
 // Path returns the database file's path.

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -58,14 +62,19 @@ func TestOpenSettings(t *testing.T) {
 	t.Parallel()
 	s := openT(t, t.TempDir())
 	ctx := t.Context()
-	for _, tt := range []struct{ pragma, want string }{
-		{"journal_mode", "wal"},
-		{"synchronous", "2"}, // FULL
-		{"busy_timeout", "10000"},
-		{"foreign_keys", "1"},
+	for _, tt := range []struct {
+		db           *sql.DB
+		pragma, want string
+	}{
+		{s.w, "journal_mode", "delete"}, // WAL does not work on a network file system
+		{s.w, "synchronous", "2"},       // FULL
+		{s.w, "busy_timeout", "10000"},
+		{s.w, "foreign_keys", "1"},
+		{s.r, "journal_mode", "delete"},
+		{s.r, "busy_timeout", "10000"},
 	} {
 		var got string
-		if err := s.w.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil || got != tt.want {
+		if err := tt.db.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil || got != tt.want {
 			t.Errorf("PRAGMA %s = %q, %v; want %q", tt.pragma, got, err, tt.want)
 		}
 	}
@@ -75,6 +84,48 @@ func TestOpenSettings(t *testing.T) {
 	}
 	if _, err := Open(ctx, ""); err == nil {
 		t.Errorf("Open(\"\") succeeded")
+	}
+}
+
+func TestOpenLeavesWAL(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	// A file an older Shipmate left in WAL mode, with a quiz in it.
+	dir := t.TempDir()
+	old := openT(t, dir)
+	r := postQuiz(t, old, "C1@2025-06-02T09:00:00")
+	if _, err := old.w.ExecContext(ctx, `PRAGMA journal_mode = WAL`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	// While another process still has it open in WAL mode, Open refuses
+	// rather than run in two modes at once.
+	wal, err := sql.Open("sqlite", filepath.Join(dir, FileName)+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := wal.QueryRowContext(ctx, `SELECT COUNT(*) FROM quizzes`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("WAL handle sees %d quizzes, %v", n, err)
+	}
+	if s, err := Open(ctx, dir); err == nil {
+		s.Close()
+		t.Errorf("Open while another handle holds the file in WAL mode succeeded")
+	}
+	wal.Close()
+
+	// Once it is closed, Open switches the file back and keeps the data.
+	s := openT(t, dir)
+	var mode string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "delete" {
+		t.Errorf("journal_mode after Open = %q, %v; want delete", mode, err)
+	}
+	if got, err := s.Quiz(ctx, r.ID); err != nil || got.MessageTS != "1.1" {
+		t.Errorf("Quiz(%d) after leaving WAL = %+v, %v", r.ID, got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName+"-wal")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the -wal file is still there: %v", err)
 	}
 }
 
@@ -260,6 +311,159 @@ func TestSettleSlot(t *testing.T) {
 	}
 }
 
+// A poster that crashed after choosing a quiz (and perhaps posting it)
+// left it unrecorded; settling its slot closes it.
+func TestSettleSlotClosesUnpostedQuiz(t *testing.T) {
+	t.Parallel()
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	tests := []struct {
+		name       string
+		state      quiz.SlotState
+		by         string
+		now        time.Time
+		wantClosed bool
+	}{
+		{"missed after the crashed claim's lease", quiz.SlotMissed, "b", at(3), true},
+		{"skipped after the crashed claim's lease", quiz.SlotSkipped, "b", at(3), true},
+		{"not while the claim is live", quiz.SlotMissed, "b", at(1), false},
+		{"by the holder itself", quiz.SlotMissed, "a", at(1), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := openT(t, t.TempDir())
+			ctx := t.Context()
+			sl := quiz.Slot{Key: "C1@crashed", Channel: "C1", Due: t0}
+			if _, won, err := s.ClaimSlot(ctx, sl, "a", at(0), at(2)); err != nil || !won {
+				t.Fatalf("ClaimSlot = %t, %v", won, err)
+			}
+			r, err := s.CreateQuiz(ctx, sl.Key, "a", quiz.NewQuiz{Channel: "C1", Question: question("x"), Cycle: 1, CreatedAt: at(0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			posted := postQuiz(t, s, "C1@posted") // another slot's quiz: untouched
+			if _, err := s.SettleSlot(ctx, sl, tt.state, tt.by, tt.now); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Quiz(ctx, r.ID)
+			if err != nil || got.ClosedAt.IsZero() == tt.wantClosed || (tt.wantClosed && !got.ClosedAt.Equal(tt.now)) {
+				t.Errorf("crashed quiz closed at %v (%v), want closed=%t at %v", got.ClosedAt, err, tt.wantClosed, tt.now)
+			}
+			out, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: "U1", Choice: 1, Correct: true, At: tt.now.Add(time.Minute)})
+			if err != nil || out.Closed != tt.wantClosed {
+				t.Errorf("RecordAnswer on the crashed quiz = %+v, %v; want Closed=%t", out, err, tt.wantClosed)
+			}
+			if got, _ := s.Quiz(ctx, posted.ID); !got.ClosedAt.IsZero() {
+				t.Errorf("the posted quiz of another slot was closed at %v", got.ClosedAt)
+			}
+		})
+	}
+}
+
+func TestRenewClaim(t *testing.T) {
+	t.Parallel()
+	s := openT(t, t.TempDir())
+	ctx := t.Context()
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	sl := quiz.Slot{Key: "C1@2025-06-02T09:00:00", Channel: "C1", Due: t0}
+	if _, won, err := s.ClaimSlot(ctx, sl, "a", at(0), at(5)); err != nil || !won {
+		t.Fatalf("ClaimSlot = %t, %v", won, err)
+	}
+	steps := []struct {
+		name      string
+		do        func() error // a change before the renewal; nil for none
+		owner     string
+		now       time.Time
+		wantOK    bool
+		wantOwner string
+		wantLease time.Time
+	}{
+		{"the holder renews", nil, "a", at(4), true, "a", at(9)},
+		{"someone else cannot", nil, "b", at(4), false, "a", at(9)},
+		{"the holder renews after its lease if nobody took over", nil, "a", at(10), true, "a", at(15)},
+		{"not once it is taken over", func() error {
+			_, won, err := s.ClaimSlot(ctx, sl, "b", at(15), at(20))
+			if !won {
+				return errors.New("take-over not won")
+			}
+			return err
+		}, "a", at(16), false, "b", at(20)},
+		{"not once it is settled", func() error {
+			_, err := s.SettleSlot(ctx, sl, quiz.SlotMissed, "b", at(17))
+			return err
+		}, "b", at(17), false, "b", time.Time{}},
+	}
+	for _, st := range steps {
+		if st.do != nil {
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		ok, err := s.RenewClaim(ctx, sl.Key, st.owner, st.now, st.now.Add(5*time.Minute))
+		rec, _, _ := s.Slot(ctx, sl.Key)
+		if err != nil || ok != st.wantOK || rec.Owner != st.wantOwner || !rec.LeaseUntil.Equal(st.wantLease) {
+			t.Errorf("%s: RenewClaim(%s at %v) = %t, %v, slot %+v; want %t, owner %s until %v", st.name, st.owner, st.now, ok, err, rec, st.wantOK, st.wantOwner, st.wantLease)
+		}
+	}
+	if ok, err := s.RenewClaim(ctx, "C1@none", "a", at(0), at(5)); err != nil || ok {
+		t.Errorf("RenewClaim(unknown slot) = %t, %v; want false", ok, err)
+	}
+}
+
+func TestClaimManualSlot(t *testing.T) {
+	t.Parallel()
+	s := openT(t, t.TempDir())
+	ctx := t.Context()
+	sec := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Second))) }
+	manual := func(c string, due time.Time) quiz.Slot {
+		return quiz.Slot{Key: c + "@manual@" + due.Format(time.RFC3339Nano), Channel: c, Due: due, Manual: true}
+	}
+	claim := func(sl quiz.Slot) (quiz.SlotRecord, bool, error) {
+		return s.ClaimManualSlot(ctx, sl, "a", sl.Due.Add(-10*time.Second), sl.Due, sl.Due.Add(5*time.Minute))
+	}
+	first := manual("C1", sec(0.9))
+	if _, won, err := claim(first); err != nil || !won {
+		t.Fatalf("first ClaimManualSlot = %t, %v", won, err)
+	}
+	tests := []struct {
+		name    string
+		slot    quiz.Slot
+		wantWon bool
+	}{
+		{"a second later, in another second", manual("C1", sec(1.1)), false},
+		{"9.9 s later", manual("C1", sec(10.8)), false},
+		{"another channel", manual("C2", sec(1.1)), true},
+		{"10 s later", manual("C1", sec(10.9)), true},
+	}
+	for _, tt := range tests {
+		rec, won, err := claim(tt.slot)
+		if err != nil || won != tt.wantWon {
+			t.Errorf("%s: ClaimManualSlot = %+v, %t, %v; want won=%t", tt.name, rec, won, err, tt.wantWon)
+		}
+		if !won && rec.Key != first.Key {
+			t.Errorf("%s: refused for slot %s, want %s", tt.name, rec.Key, first.Key)
+		}
+	}
+	// A failed manual post, settled as missed, does not hold the next one up.
+	failed := manual("C3", sec(0))
+	if _, won, err := claim(failed); err != nil || !won {
+		t.Fatalf("ClaimManualSlot = %t, %v", won, err)
+	}
+	if _, err := s.SettleSlot(ctx, failed, quiz.SlotMissed, "a", sec(0.5)); err != nil {
+		t.Fatal(err)
+	}
+	if _, won, err := claim(manual("C3", sec(1))); err != nil || !won {
+		t.Errorf("ClaimManualSlot after a missed one = %t, %v; want won", won, err)
+	}
+	// Scheduled slots do not count.
+	if _, _, err := s.ClaimSlot(ctx, quiz.Slot{Key: "C4@2025-06-02T09:00:00", Channel: "C4", Due: t0}, "a", t0, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, won, err := claim(manual("C4", sec(1))); err != nil || !won {
+		t.Errorf("ClaimManualSlot after a scheduled slot = %t, %v; want won", won, err)
+	}
+}
+
 // TestClaimRace has goroutines on two handles (two processes, as far as
 // SQLite is concerned) claim the same slots at once.
 func TestClaimRace(t *testing.T) {
@@ -385,5 +589,47 @@ func TestReveal(t *testing.T) {
 	}
 	if _, err := s.Quiz(context.Background(), 999); !errors.Is(err, quiz.ErrNotFound) {
 		t.Errorf("Quiz(999) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRenewReveal(t *testing.T) {
+	t.Parallel()
+	s := openT(t, t.TempDir())
+	ctx := t.Context()
+	r := postQuiz(t, s, "k")
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	if _, won, err := s.ClaimReveal(ctx, r.ID, "a", at(0), at(5)); err != nil || !won {
+		t.Fatalf("ClaimReveal = %t, %v", won, err)
+	}
+	steps := []struct {
+		name      string
+		do        func() error
+		owner     string
+		now       time.Time
+		wantOK    bool
+		wantLease time.Time
+	}{
+		{"the holder renews", nil, "a", at(4), true, at(9)},
+		{"someone else cannot", nil, "b", at(4), false, at(9)},
+		{"not once it is taken over", func() error {
+			_, won, err := s.ClaimReveal(ctx, r.ID, "b", at(9), at(14))
+			if !won {
+				return errors.New("take-over not won")
+			}
+			return err
+		}, "a", at(10), false, at(14)},
+		{"not once it is revealed", func() error { return s.MarkRevealed(ctx, r.ID, at(11)) }, "b", at(11), false, time.Time{}},
+	}
+	for _, st := range steps {
+		if st.do != nil {
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		ok, err := s.RenewReveal(ctx, r.ID, st.owner, st.now, st.now.Add(5*time.Minute))
+		got, _ := s.Quiz(ctx, r.ID)
+		if err != nil || ok != st.wantOK || !got.RevealLeaseUntil.Equal(st.wantLease) {
+			t.Errorf("%s: RenewReveal(%s at %v) = %t, %v, lease until %v; want %t, %v", st.name, st.owner, st.now, ok, err, got.RevealLeaseUntil, st.wantOK, st.wantLease)
+		}
 	}
 }
