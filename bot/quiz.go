@@ -172,8 +172,12 @@ func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.
 	return ts, err
 }
 
+// UpdateCount is sent once, never retried: a retried count could land after
+// the reveal and hide it, and the next answer updates the count anyway.
 func (p *quizPublisher) UpdateCount(ctx context.Context, post quiz.Post, answered int) error {
-	return p.update(ctx, post, QuizMessage(post, post.Question, answered))
+	msg := QuizMessage(post, post.Question, answered)
+	_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, msg.Options()...)
+	return err
 }
 
 func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Question, counts []int, winners []string) error {
