@@ -133,8 +133,8 @@ func TestServeLifecycle(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	<-c.logsDone // all of stderr read: Wait closes the pipe
 	err := c.cmd.Wait()
-	<-c.logsDone
 	logs := c.Logs()
 	if err != nil {
 		t.Fatalf("serve after SIGTERM: %v, want exit 0\nlogs:\n%s", err, logs)
@@ -156,10 +156,14 @@ func TestKillDuringClickBurst(t *testing.T) {
 	t.Parallel()
 	srv := fakeslack.New()
 	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	dataDir := t.TempDir()
-	c := startServe(t, ctx, srv, "QUIZ_CHANNEL=CQUIZ", "QUIZ_ADMINS=UADMIN", "DATA_DIR="+dataDir)
+	// A schedule that does not fire today, so the only quiz is the one
+	// posted here (a weekday 09:00 slot within the grace would be posted
+	// at start-up, and revealed by the next post).
+	c := startServe(t, ctx, srv, "QUIZ_CHANNEL=CQUIZ", "QUIZ_ADMINS=UADMIN", "DATA_DIR="+dataDir,
+		"QUIZ_SCHEDULE=CRON_TZ=UTC 0 0 1 1 *", "QUIZ_GRACE=0")
 
 	if _, err := srv.Send(ctx, srv.SlashEnvelope("/shipmate", "quiz post-now", "UADMIN", "C1")); err != nil {
 		t.Fatal(err)
@@ -210,7 +214,7 @@ func TestKillDuringClickBurst(t *testing.T) {
 	}
 	// Kill once some answers have been confirmed, while others are in flight.
 	if err := srv.WaitFor(ctx, func(cs []fakeslack.Call) bool { return len(confirmed(cs, users)) >= clicks/10 }); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %d answers confirmed\nlogs:\n%s", err, len(confirmed(srv.Calls(), users)), c.Logs())
 	}
 	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
