@@ -142,8 +142,8 @@ var coreCommands = []Command{
 	},
 }
 
-// ErrUnknown is wrapped by Dispatch's error when a command needs a
-// collaborator that this front-end does not have.
+// ErrUnknown is wrapped by the error for a command name that is not in the
+// table.
 var ErrUnknown = errors.New("unknown command")
 
 // Dispatch runs the command named by the first word of text. Text that

@@ -461,9 +461,6 @@ func queryFor(terms []string) query.Query {
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-// ErrEmpty is returned for a question with nothing to search for.
-var ErrEmpty = errors.New("empty question")
-
 // search runs a prepared question against the index.
 func (ix *Index) search(ctx context.Context, p prepared, size int) ([]scored, error) {
 	req := bleve.NewSearchRequestOptions(queryFor(p.terms()), size, 0, false)
