@@ -146,7 +146,7 @@ const definitionBoost = 0.3
 const comparisonBoost = 0.5
 
 // namedBoost is how much more a document covering every named service scores.
-const namedBoost = 1.0
+const namedBoost = 0.75
 
 // named returns the services the question names itself (not through a
 // synonym's expansion), in order.

@@ -283,7 +283,15 @@ func (ix *Index) build() error {
 			}
 		}
 		targetText = append(targetText, s.Name, strings.Join(s.Aliases, " "))
-		for _, t := range ix.terms(s.ID + " " + s.Name + " " + strings.Join(s.Aliases, " ")) {
+		// The words of multi-word aliases ("node groups", "worker nodes") are
+		// too ordinary to anchor a question on their own.
+		anchorText := []string{s.ID, s.Name}
+		for _, a := range s.Aliases {
+			if len(words(a)) == 1 {
+				anchorText = append(anchorText, a)
+			}
+		}
+		for _, t := range ix.terms(strings.Join(anchorText, " ")) {
 			if !genericTerm(t) {
 				ix.anchors[t] = true
 			}

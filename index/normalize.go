@@ -19,6 +19,8 @@ var (
 	slackChannel = regexp.MustCompile(`<#[A-Z0-9]+(?:\|([^>]*))?>`)
 	// <https://x|label> or <https://x>, also mailto:
 	slackLink = regexp.MustCompile(`<((?:https?|mailto|ftp):[^|>]*)(?:\|([^>]*))?>`)
+	// 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag and friends
+	awsHost = regexp.MustCompile(`[A-Za-z0-9._-]+\.amazonaws\.com(?:\.cn)?(?:/[^\s]*)?`)
 	// :emoji: and :skin-tone-2:
 	emojiCode = regexp.MustCompile(`:[a-z0-9_+\-']+:`)
 )
@@ -41,6 +43,13 @@ func Normalize(text string) string {
 	})
 	text = slackUser.ReplaceAllString(text, " ")
 	text = html.UnescapeString(text)
+	// An AWS endpoint names its service; the rest of it is noise.
+	text = awsHost.ReplaceAllStringFunc(text, func(h string) string {
+		if strings.Contains(h, ".ecr.") {
+			return " ecr registry "
+		}
+		return " aws "
+	})
 	text = emojiCode.ReplaceAllString(text, " ")
 	var b strings.Builder
 	b.Grow(len(text))

@@ -39,7 +39,7 @@ func (v *vocabulary) correct(w string) (string, bool) {
 		return w, false
 	}
 	maxDist := 1
-	if len(w) >= 8 {
+	if len(w) >= 10 { // "spinning" is two edits from "scanning": too close to call
 		maxDist = 2
 	}
 	best, bestDist, bestFreq := "", maxDist+1, 0
