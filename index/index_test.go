@@ -155,6 +155,8 @@ func TestNormalize(t *testing.T) {
 		{"*bold* _it_ `code`", "bold it code"},
 		{"<!here> <!subteam^S1|@platform> help", "help"},
 		{"a\x00b\xffc", "a b c"},
+		{"docker push 1234.dkr.ecr.us-east-1.amazonaws.com/api:latest fails", "docker push ecr registry fails"},
+		{"curl https://s3.amazonaws.com/bucket/key", "curl https // aws"},
 	}
 	for _, tt := range tests {
 		if got := index.Normalize(tt.in); got != tt.want {
