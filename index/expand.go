@@ -3,33 +3,43 @@ package index
 import (
 	"slices"
 	"strings"
-
-	"shipmate/content"
 )
 
-// synonym is a compiled content.Synonym: each phrase as a word sequence.
-type synonym struct {
-	says  [][]string
-	means string
+// phrases is a set of word sequences, looked up by their first word, each
+// with a value (for synonyms, what the phrase means).
+type phrases struct {
+	byFirst map[string][]phrase
 }
 
-func newSynonym(s content.Synonym) synonym {
-	out := synonym{means: s.Means}
-	for _, p := range s.Says {
-		if ws := words(p); len(ws) > 0 {
-			out.says = append(out.says, ws)
+type phrase struct {
+	words []string
+	value string
+}
+
+func (ps *phrases) add(text, value string) {
+	ws := words(text)
+	if len(ws) == 0 {
+		return
+	}
+	if ps.byFirst == nil {
+		ps.byFirst = map[string][]phrase{}
+	}
+	ps.byFirst[ws[0]] = append(ps.byFirst[ws[0]], phrase{ws, value})
+}
+
+// longest finds the longest phrase at the start of ws and returns its value
+// and its length in words, or 0.
+func (ps *phrases) longest(ws []string) (string, int) {
+	if len(ws) == 0 {
+		return "", 0
+	}
+	value, n := "", 0
+	for _, p := range ps.byFirst[ws[0]] {
+		if len(p.words) > n && len(p.words) <= len(ws) && slices.Equal(p.words, ws[:len(p.words)]) {
+			value, n = p.value, len(p.words)
 		}
 	}
-	// Longest phrase first so "no servers to manage" wins over "servers".
-	for i := 1; i < len(out.says); i++ {
-		for j := i; j > 0 && len(out.says[j]) > len(out.says[j-1]); j-- {
-			out.says[j], out.says[j-1] = out.says[j-1], out.says[j]
-		}
-	}
-	if len(out.says) == 0 {
-		out.says = [][]string{{}}
-	}
-	return out
+	return value, n
 }
 
 // unit is one meaningful part of a question: a word, or a phrase that a
@@ -84,10 +94,10 @@ func (ix *Index) prepare(question string) prepared {
 	// Outside phrases are matched on the words as typed: "systemd" must not
 	// be read as a typo for "system" first.
 	for i := range ws {
-		if _, n := matchPhrase(ix.outside, ws[i:]); n > 0 {
+		if _, n := ix.outside.longest(ws[i:]); n > 0 {
 			p.outside = true
 		}
-		if _, n := matchPhrase(ix.local, ws[i:]); n > 0 {
+		if _, n := ix.local.longest(ws[i:]); n > 0 {
 			p.local = true
 		}
 		if ws[i] == "aws" || ws[i] == "amazon" {
@@ -116,14 +126,14 @@ func (ix *Index) prepare(question string) prepared {
 			i++
 			continue
 		}
-		if s, n := ix.matchSynonym(ws[i:]); n > 0 {
+		if means, n := ix.synonyms.longest(ws[i:]); n > 0 {
 			phrase := strings.Join(ws[i:i+n], " ")
-			terms := ix.terms(phrase + " " + s.means)
+			terms := ix.terms(phrase + " " + means)
 			// "no k8s" still searches for Kubernetes but does not ask for EKS.
 			u := unit{text: phrase, terms: terms, synonym: true, fixed: anyTrue(fixed[i : i+n]), negated: negated[i] && ix.namesService(phrase)}
 			u.anchor = ix.anchoring(u)
 			p.units = append(p.units, u)
-			extra = append(extra, s.means)
+			extra = append(extra, means)
 			i += n
 			continue
 		}
@@ -281,30 +291,4 @@ func anyTrue(bs []bool) bool {
 		}
 	}
 	return false
-}
-
-// matchSynonym finds the longest synonym phrase at the start of ws.
-func (ix *Index) matchSynonym(ws []string) (synonym, int) {
-	best, bestN := synonym{}, 0
-	for _, s := range ix.synonyms {
-		if _, n := matchPhrase(s.says, ws); n > bestN {
-			best, bestN = s, n
-		}
-	}
-	return best, bestN
-}
-
-// matchPhrase finds the longest of phrases at the start of ws and returns
-// it with its length in words, or 0.
-func matchPhrase(phrases [][]string, ws []string) ([]string, int) {
-	var best []string
-	for _, p := range phrases {
-		if len(p) <= len(best) || len(p) > len(ws) || len(p) == 0 {
-			continue
-		}
-		if slices.Equal(p, ws[:len(p)]) {
-			best = p
-		}
-	}
-	return best, len(best)
 }

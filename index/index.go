@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
@@ -74,13 +73,13 @@ type Index struct {
 	analyzer analysis.Analyzer
 	docs     map[string]*doc
 	vocab    *vocabulary
-	known    map[string]bool    // analyzed terms present in any document
-	anchors  map[string]bool    // analyzed terms that put a question in the domain
-	names    map[string]string  // analyzed term → the service id it names
-	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
-	synonyms []synonym
-	outside  [][]string          // phrases naming what Shipmate does not cover
-	local    [][]string          // phrases about a developer's own machine
+	known    map[string]bool     // analyzed terms present in any document
+	anchors  map[string]bool     // analyzed terms that put a question in the domain
+	names    map[string]string   // analyzed term → the service id it names
+	phrases  map[[2]string]bool  // adjacent analyzed terms of the knowledge base's keyword phrases
+	synonyms phrases             // how people say things → what the knowledge base calls them
+	outside  phrases             // what Shipmate does not cover
+	local    phrases             // a developer's own machine
 	cache    map[string][]string // word → analyzed terms; written only by build
 	frozen   bool                // build is over: cache is read-only
 }
@@ -266,10 +265,11 @@ func (ix *Index) build() error {
 	}
 
 	for _, s := range ix.base.Synonyms {
-		ix.synonyms = append(ix.synonyms, newSynonym(s))
+		for _, say := range s.Says {
+			ix.synonyms.add(say, s.Means)
+		}
 		targetText = append(targetText, strings.Join(s.Says, " "), s.Means)
 	}
-	slices.SortStableFunc(ix.synonyms, func(a, b synonym) int { return len(b.says[0]) - len(a.says[0]) })
 	for _, s := range ix.base.Services {
 		// A service is named by its id or a one-word alias ("k8s", "kubernetes").
 		for _, a := range append([]string{s.ID}, s.Aliases...) {
@@ -306,14 +306,10 @@ func (ix *Index) build() error {
 	// "docker" alone is as often about a laptop as about AWS.
 	delete(ix.anchors, "docker")
 	for _, o := range ix.base.Outside.Services {
-		if ws := words(o); len(ws) > 0 {
-			ix.outside = append(ix.outside, ws)
-		}
+		ix.outside.add(o, o)
 	}
 	for _, o := range ix.base.Outside.Local {
-		if ws := words(o); len(ws) > 0 {
-			ix.local = append(ix.local, ws)
-		}
+		ix.local.add(o, o)
 	}
 	for _, n := range ix.base.Notes {
 		ix.addPhrases(n.Keywords)
