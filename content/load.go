@@ -188,26 +188,37 @@ func (l *loader) glob(dir, ext string) []string {
 	return files
 }
 
-// list decodes a YAML file holding a sequence of mappings into *[]T,
-// recording each element's position and every problem with its line.
-func list[T any](l *loader, file string, out *[]T, required bool) {
+// readYAML parses file and returns its top node, or nil when the file is
+// missing (a problem only if required), unreadable, invalid or empty.
+func (l *loader) readYAML(file string, required bool) *yaml.Node {
 	data, err := fs.ReadFile(l.fsys, file)
 	if err != nil {
 		if required || !errors.Is(err, fs.ErrNotExist) {
 			l.add(file, 0, "%v", unwrapPath(err))
 		}
-		return
+		return nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.yamlError(file, 0, err)
-		return
+		return nil
 	}
 	if len(doc.Content) == 0 {
-		l.add(file, 1, "empty file: expected a list")
+		if required {
+			l.add(file, 1, "empty file")
+		}
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// list decodes a YAML file holding a sequence of mappings into *[]T,
+// recording each element's position and every problem with its line.
+func list[T any](l *loader, file string, out *[]T, required bool) {
+	seq := l.readYAML(file, required)
+	if seq == nil {
 		return
 	}
-	seq := doc.Content[0]
 	if seq.Kind != yaml.SequenceNode {
 		l.add(file, seq.Line, "expected a list of entries (each starting with \"- \")")
 		return
@@ -223,27 +234,11 @@ func list[T any](l *loader, file string, out *[]T, required bool) {
 
 // outside reads the optional outside.yaml: a mapping of lists of phrases.
 func (l *loader) outside(file string, out *Outside) {
-	data, err := fs.ReadFile(l.fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	if err != nil {
-		l.add(file, 0, "%v", unwrapPath(err))
-		return
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		l.yamlError(file, 0, err)
-		return
-	}
-	if len(doc.Content) == 0 {
-		return
-	}
-	if !l.decode(file, 0, doc.Content[0], out) {
+	m := l.readYAML(file, false)
+	if m == nil || !l.decode(file, 0, m, out) {
 		return
 	}
 	// Each entry must be a phrase.
-	m := doc.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		for _, item := range m.Content[i+1].Content {
 			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
