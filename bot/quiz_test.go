@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -212,4 +213,52 @@ func findQuestion(t *testing.T, qs []content.Question, text string) *content.Que
 	}
 	t.Fatalf("posted quiz matches no question in the bank:\n%s", text)
 	return nil
+}
+
+// TestQuizMessagesGolden pins the daily quiz's messages: the post (on time,
+// late, review), the reveal and the private feedback; all within limits.
+func TestQuizMessagesGolden(t *testing.T) {
+	t.Parallel()
+	base := sharedIndex(t).Base()
+	q := base.Questions[0]
+	post := quiz.Post{QuizID: 42, Channel: quizChannel, MessageTS: "1700000000.000100", Question: q}
+	late, review := post, post
+	late.Late, review.Review = true, true
+	counts := make([]int, len(q.Choices))
+	for i := range counts {
+		counts[i] = i + 1
+	}
+	wrong := (q.Correct() + 1) % len(q.Choices)
+	tests := []struct {
+		name string
+		msg  bot.Message
+	}{
+		{"quiz-post", bot.QuizMessage(post, q, 0)},
+		{"quiz-post-late", bot.QuizMessage(late, q, 3)},
+		{"quiz-post-review", bot.QuizMessage(review, q, 1)},
+		{"quiz-reveal", bot.RevealMessage(post, q, counts, base.Note(q.Note))},
+		{"quiz-feedback-right", bot.AnswerFeedback(quiz.Grade(q, q.Correct()), base.Note(q.Note))},
+		{"quiz-feedback-wrong", bot.AnswerFeedback(quiz.Grade(q, wrong), base.Note(q.Note))},
+		{"quiz-feedback-again", bot.AnswerFeedback(quiz.Result{Choice: wrong, Already: true}, base.Note(q.Note))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkGolden(t, tt.name, tt.msg)
+			checkLimits(t, tt.msg)
+		})
+	}
+	// The live post never shows how people answered.
+	if text := blockJSON(t, bot.QuizMessage(post, q, 7)); strings.Contains(text, "white_check_mark") || strings.Contains(text, "the answer is") {
+		t.Errorf("quiz post reveals the answer: %s", text)
+	}
+}
+
+func blockJSON(t *testing.T, m bot.Message) string {
+	t.Helper()
+	b, err := json.Marshal(m.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
