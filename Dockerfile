@@ -8,7 +8,7 @@
 
 # The build stage runs on the builder's platform and cross-compiles, so
 # `docker buildx build --platform linux/arm64 …` needs no emulation.
-FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.27.3-bookworm AS build
 # Set by BuildKit; empty (the builder's own platform) elsewhere.
 ARG TARGETOS TARGETARCH
 WORKDIR /src

@@ -1,13 +1,15 @@
 module shipmate
 
-go 1.26.8
+go 1.27.0
+
+toolchain go1.27.3
 
 require (
 	github.com/blevesearch/bleve/v2 v2.6.3
 	github.com/gorilla/websocket v1.5.3
 	github.com/joho/godotenv v1.5.1
 	github.com/robfig/cron/v3 v3.0.1
-	github.com/slack-go/slack v0.35.0
+	github.com/slack-go/slack v0.36.0
 	go.yaml.in/yaml/v3 v3.0.6
 	modernc.org/sqlite v1.62.0
 )
