@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 func answer(t *testing.T, question string) *index.Answer {
 	t.Helper()
-	a, err := sharedIndex(t).Answer(context.Background(), question)
+	a, err := sharedIndex(t).Answer(context.Background(), index.Query{Text: question})
 	if err != nil {
 		t.Fatalf("Answer(%q): %v", question, err)
 	}
@@ -322,11 +322,11 @@ func TestRenderBlocksLimits(t *testing.T) {
 	var hits []index.Hit
 	for i := range base.Scenarios {
 		s := &base.Scenarios[i]
-		hits = append(hits, index.Hit{ID: s.ID, Kind: "scenario", Title: s.Need, Services: s.Use, Text: s.Because, Scenario: s, Note: base.Note(s.Note)})
+		hits = append(hits, index.Hit{ID: s.ID, Kind: "scenario", Title: s.Need, Services: s.Use, Scenario: s, Note: base.Note(s.Note)})
 	}
 	for i := range base.Notes {
 		n := &base.Notes[i]
-		hits = append(hits, index.Hit{ID: n.ID, Kind: "note", Title: n.Title, Services: n.Services, Text: n.Body, Note: n})
+		hits = append(hits, index.Hit{ID: n.ID, Kind: "note", Title: n.Title, Services: n.Services, Note: n})
 	}
 	for i, h := range hits {
 		runnersUp := []index.Hit{h, hits[(i+1)%len(hits)], hits[(i+2)%len(hits)], hits[(i+3)%len(hits)]}
@@ -383,7 +383,7 @@ func TestRenderBlocksLimits(t *testing.T) {
 	add("10k question", bot.Reply{Answer: &index.Answer{Question: hugeQ, Confident: true, Answers: hits[:4]}}, bot.RenderOptions{Command: hugeQ})
 	add("10k question declined", bot.Reply{Answer: &index.Answer{Question: hugeQ}}, bot.RenderOptions{Command: hugeQ})
 	add("100 consider items", bot.Reply{Answer: &index.Answer{Question: "q", Confident: true, Answers: []index.Hit{
-		{Kind: "scenario", Title: giant.Need, Services: giant.Use, Text: huge(50_000), Scenario: &giant, Note: &giantNote}}}}, bot.RenderOptions{Command: hugeQ})
+		{Kind: "scenario", Title: giant.Need, Services: giant.Use, Scenario: &giant, Note: &giantNote}}}}, bot.RenderOptions{Command: hugeQ})
 	add("100 runners-up", bot.Reply{Answer: &index.Answer{Question: hugeQ, Confident: true, Answers: hundred}}, bot.RenderOptions{Command: "q"})
 	add("giant service", bot.Reply{Service: &giantService, Note: &giantNote}, bot.RenderOptions{Command: "explain giant"})
 	add("giant compare", bot.Reply{Compare: []content.Service{giantService, giantService}}, bot.RenderOptions{Command: "compare"})
@@ -399,8 +399,8 @@ func TestRenderBlocksLimits(t *testing.T) {
 	oddService := content.Service{ID: "odd", Name: reserved, Summary: reserved, Control: reserved, Pricing: reserved, PickWhen: reserved, AvoidWhen: reserved}
 	oddQuestion := content.Question{ID: "odd", Topic: "ecr", Difficulty: "easy", Question: reserved, Note: "ecr",
 		Choices: []content.Choice{{Text: reserved, Correct: true, Why: reserved}, {Text: reserved + "!", Why: reserved}}}
-	oddHits := []index.Hit{{Kind: "scenario", Title: reserved, Services: []string{"ecr"}, Text: reserved, Scenario: &odd, Note: &oddNote},
-		{Kind: "note", Title: reserved, Services: []string{"ecr"}, Text: reserved, Note: &oddNote}}
+	oddHits := []index.Hit{{Kind: "scenario", Title: reserved, Services: []string{"ecr"}, Scenario: &odd, Note: &oddNote},
+		{Kind: "note", Title: reserved, Services: []string{"ecr"}, Note: &oddNote}}
 	add("reserved characters in a scenario", bot.Reply{Answer: &index.Answer{Question: reserved, Confident: true, Answers: oddHits}}, bot.RenderOptions{Command: reserved})
 	add("reserved characters in a note", bot.Reply{Answer: &index.Answer{Question: reserved, Confident: true, Answers: oddHits[1:]}}, bot.RenderOptions{Command: reserved})
 	add("reserved characters in a service", bot.Reply{Service: &oddService, Note: &oddNote}, bot.RenderOptions{Command: reserved})

@@ -18,7 +18,7 @@ import (
 
 // Answerer answers a free-text question. *index.Index implements it.
 type Answerer interface {
-	Answer(ctx context.Context, question string) (index.Answer, error)
+	Answer(ctx context.Context, q index.Query) (index.Answer, error)
 }
 
 // Request is one command invocation.
@@ -83,7 +83,7 @@ var coreCommands = []Command{
 			if strings.TrimSpace(req.Args) == "" {
 				return Reply{Text: "Ask me something like `ask run containers without managing servers`."}, nil
 			}
-			a, err := c.answerer.Answer(ctx, req.Args)
+			a, err := c.answerer.Answer(ctx, index.Query{Text: req.Args})
 			if err != nil {
 				return Reply{}, fmt.Errorf("answer %q: %w", req.Args, err)
 			}

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -53,13 +55,90 @@ func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) stri
 		b.WriteString(Decline + "\n")
 		return
 	}
-	b.WriteString(top.Text + "\n")
+	b.WriteString(HitText(top, name) + "\n")
 	if len(a.Answers) > 1 {
 		b.WriteString("\nAlso relevant:\n")
 		for _, h := range a.Answers[1:] {
 			fmt.Fprintf(b, "  - %s\n", runnerUp(h, name))
 		}
 	}
+	if c := a.Clarify; c != nil {
+		fmt.Fprintf(b, "\n%s\n", c.Question)
+		for i, o := range c.Options {
+			fmt.Fprintf(b, "  %d. %s\n", i+1, o.Label)
+		}
+	}
+}
+
+// HitText is the plain text of one answer: a scenario's recommendation,
+// why, its caveats, when to consider something else and the note to read;
+// or a note's title and body.
+func HitText(h *index.Hit, name func(string) string) string {
+	s := h.Scenario
+	if s == nil {
+		if h.Note == nil {
+			return h.Title
+		}
+		return h.Note.Title + "\n" + h.Note.Body
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Recommendation: %s\n%s\n", strings.TrimSuffix(s.Answer, "."), strings.TrimSpace(s.Because))
+	for _, c := range h.Caveats {
+		fmt.Fprintf(&b, "Heads-up: %s\n", c)
+	}
+	if len(s.Consider) > 0 {
+		b.WriteString("Consider instead:\n")
+		for _, a := range s.Consider {
+			fmt.Fprintf(&b, "- %s when %s\n", serviceList(a.Use, name), strings.TrimSpace(a.When))
+		}
+	}
+	if h.Note != nil {
+		fmt.Fprintf(&b, "Read more: %s", h.Note.Title)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// serviceList names services as "ECS, Fargate + EC2".
+func serviceList(ids []string, name func(string) string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = name(id)
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " + " + names[len(names)-1]
+}
+
+// RenderJSON renders an answer as the one-line JSON object of
+// `shipmate ask --json`: the answer with each hit's text.
+func RenderJSON(a *index.Answer, name func(string) string) ([]byte, error) {
+	type hit struct {
+		ID       string   `json:"id"`
+		Kind     string   `json:"kind"`
+		Title    string   `json:"title"`
+		Services []string `json:"services"`
+		Text     string   `json:"text"`
+		Score    float64  `json:"score"`
+	}
+	out := struct {
+		Question  string         `json:"question"`
+		Confident bool           `json:"confident"`
+		Answers   []hit          `json:"answers"`
+		Clarify   *index.Clarify `json:"clarify,omitempty"`
+	}{Question: a.Question, Confident: a.Confident, Answers: []hit{}, Clarify: a.Clarify}
+	for i := range a.Answers {
+		h := &a.Answers[i]
+		out.Answers = append(out.Answers, hit{h.ID, h.Kind, h.Title, h.Services, HitText(h, name), h.Score})
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(out)
+	return b.Bytes(), err
 }
 
 // runnerUp describes an alternative answer in one line: what the scenario

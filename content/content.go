@@ -1,6 +1,7 @@
 // Package content holds Shipmate's knowledge base: the concept notes, the
 // "which service for X?" scenarios, the quiz bank, the service sheets used by
-// explain and compare, and the synonyms used to understand questions. The
+// explain and compare, and the lexicon and capabilities used to understand
+// questions. The
 // files are embedded in the binary; Load reads any directory with the same
 // layout so a team can serve its own copy.
 package content
@@ -9,7 +10,7 @@ import "embed"
 
 // Embedded is the knowledge base shipped with Shipmate.
 //
-//go:embed services.yaml synonyms.yaml outside.yaml notes scenarios quiz
+//go:embed services.yaml lexicon.yaml capabilities.yaml notes scenarios quiz
 var Embedded embed.FS
 
 // ServiceIDs are the canonical service ids, in display order.
@@ -66,7 +67,9 @@ type Scenario struct {
 	Note     string        `yaml:"note"`
 	Keywords []string      `yaml:"keywords"`
 	Examples []string      `yaml:"examples"`
-	Pos      Pos           `yaml:"-"`
+	// Satisfies lists the needs (lexicon.yaml) the recommendation meets.
+	Satisfies []string `yaml:"satisfies"`
+	Pos       Pos      `yaml:"-"`
 }
 
 // Alternative is a service that wins over the recommendation in some case.
@@ -103,34 +106,16 @@ func (q *Question) Correct() int {
 	return -1
 }
 
-// Synonym maps the ways people say something to the words the knowledge base uses.
-type Synonym struct {
-	Says  []string `yaml:"says"`
-	Means string   `yaml:"means"`
-	Pos   Pos      `yaml:"-"`
-}
-
-// Outside lists phrases naming what Shipmate does not cover.
-type Outside struct {
-	// Services are other products (S3, RDS, Route 53…): a question naming
-	// one of them and no container service or container term is declined.
-	Services []string `yaml:"services"`
-	// Local are phrases about a developer's own machine ("docker desktop",
-	// "my laptop"): such a question is declined unless it names an AWS
-	// container service.
-	Local []string `yaml:"local"`
-	Pos   Pos      `yaml:"-"`
-}
-
 // Base is a loaded, validated knowledge base.
 type Base struct {
 	Services  []Service
 	Notes     []Note
 	Scenarios []Scenario
 	Questions []Question
-	Synonyms  []Synonym
-	// Outside names what people ask about that Shipmate does not cover.
-	Outside Outside
+	// Lexicon is how questions are read; Capabilities are what each
+	// service can and cannot do.
+	Lexicon      *Lexicon
+	Capabilities []Capability
 
 	notes    map[string]*Note
 	services map[string]*Service

@@ -71,9 +71,7 @@ func Load(fsys fs.FS) (*Base, error) {
 	// a fixed order so the result does not depend on scheduling.
 	var tasks []func(*part)
 	tasks = append(tasks,
-		func(p *part) { list(&p.loader, "services.yaml", &p.b.Services, true) },
-		func(p *part) { list(&p.loader, "synonyms.yaml", &p.b.Synonyms, false) },
-		func(p *part) { p.outside("outside.yaml", &p.b.Outside) })
+		func(p *part) { list(&p.loader, "services.yaml", &p.b.Services, true) })
 	for _, f := range l.glob("notes", ".md") {
 		tasks = append(tasks, func(p *part) {
 			if n, ok := p.note(f); ok {
@@ -103,14 +101,12 @@ func Load(fsys fs.FS) (*Base, error) {
 	for _, p := range parts {
 		l.problems = append(l.problems, p.problems...)
 		b.Services = append(b.Services, p.b.Services...)
-		b.Synonyms = append(b.Synonyms, p.b.Synonyms...)
-		b.Outside.Services = append(b.Outside.Services, p.b.Outside.Services...)
-		b.Outside.Local = append(b.Outside.Local, p.b.Outside.Local...)
 		b.Notes = append(b.Notes, p.b.Notes...)
 		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
 		b.Questions = append(b.Questions, p.b.Questions...)
 	}
 	l.validate(b)
+	l.problems = append(l.problems, loadLexicon(fsys, b)...)
 	if len(l.problems) > 0 {
 		sort.SliceStable(l.problems, func(i, j int) bool {
 			a, b := l.problems[i], l.problems[j]
@@ -228,22 +224,6 @@ func list[T any](l *loader, file string, out *[]T, required bool) {
 		if l.decode(file, 0, item, &v) {
 			setPos(&v, Pos{file, item.Line})
 			*out = append(*out, v)
-		}
-	}
-}
-
-// outside reads the optional outside.yaml: a mapping of lists of phrases.
-func (l *loader) outside(file string, out *Outside) {
-	m := l.readYAML(file, false)
-	if m == nil || !l.decode(file, 0, m, out) {
-		return
-	}
-	// Each entry must be a phrase.
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		for _, item := range m.Content[i+1].Content {
-			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
-				l.add(file, item.Line, "%s: expected a non-empty phrase", m.Content[i].Value)
-			}
 		}
 	}
 }
@@ -512,11 +492,6 @@ func (l *loader) validate(b *Base) {
 			unique("question", q.ID, q.Pos)
 		}
 		link(q.Pos, what, "note", q.Note)
-	}
-	for _, s := range b.Synonyms {
-		if len(s.Says) == 0 || strings.TrimSpace(s.Means) == "" {
-			l.add(s.Pos.File, s.Pos.Line, "synonym: needs both \"says\" and \"means\"")
-		}
 	}
 }
 

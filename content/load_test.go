@@ -176,18 +176,6 @@ func TestValidateRules(t *testing.T) {
 			wants: []string{"scenarios/extra.yml: unexpected file"},
 		},
 		{
-			name:  "outside entry that is a mapping",
-			file:  "outside.yaml",
-			body:  "services:\n  - s3\n  - {a: b}\n",
-			wants: []string{"outside.yaml:3: cannot unmarshal"},
-		},
-		{
-			name:  "outside phrase that is empty",
-			file:  "outside.yaml",
-			body:  "services:\n  - s3\n  - \"\"\nlocal:\n  - \"  \"\n",
-			wants: []string{"outside.yaml:3: services: expected a non-empty phrase", "outside.yaml:5: local: expected a non-empty phrase"},
-		},
-		{
 			name:  "not a list",
 			file:  "quiz/broken.yaml",
 			body:  "id: x\n",

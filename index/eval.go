@@ -99,7 +99,7 @@ func ratio(a, b int) float64 {
 func (ix *Index) Evaluate(ctx context.Context, set []Labelled) (Report, error) {
 	var r Report
 	for _, l := range set {
-		a, err := ix.Answer(ctx, l.Question)
+		a, err := ix.Answer(ctx, Query{Text: l.Question})
 		if err != nil {
 			return r, err
 		}
@@ -131,9 +131,8 @@ func (ix *Index) Evaluate(ctx context.Context, set []Labelled) (Report, error) {
 
 // Matches reports whether h is a right answer to l.
 func (l Labelled) Matches(h Hit) bool {
-	text := strings.ToLower(h.Text)
 	for _, m := range l.Mention {
-		if !strings.Contains(text, strings.ToLower(m)) {
+		if !h.Contains(m) {
 			return false
 		}
 	}

@@ -1,12 +1,20 @@
-// Package index answers questions from the knowledge base. It builds an
-// in-memory Bleve index of the scenarios and concept notes, turns a question
-// into a safe query (no query-string syntax ever reaches Bleve), expands
-// abbreviations and synonyms, corrects typos in ordinary words, and decides
-// whether the best match is good enough to give as an answer.
+// Package index answers questions from the knowledge base. A question goes
+// through five stages, each taking the previous stage's result and returning
+// its own:
+//
+//	normalise   Slack markup, entities and endpoints → plain words
+//	understand  words → units of meaning (terms to search for) and the
+//	            question's shape, the services it names and its domain signals
+//	retrieve    units → candidate documents, by Bleve text relevance
+//	rank        candidates → ordered by what the question asks for
+//	decide      the domain gate and the confidence decision
+//
+// Explain prints what each stage returned, so it is the trace of Answer. The
+// vocabulary every stage uses is content (lexicon.yaml, capabilities.yaml),
+// compiled once when the index is built.
 package index
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +22,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	keywordmarker "github.com/blevesearch/bleve/v2/analysis/token/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
@@ -24,7 +31,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search/query"
 
 	"shipmate/content"
 )
@@ -40,58 +46,29 @@ const MaxAnswers = 4
 
 const analyzerName = "shipmate"
 
-// protected tokens are never stemmed, so acronyms stay themselves
-// (the English stemmer turns "ecs" into "ec" and "aws" into "aw").
-var protected = []string{
-	"ecs", "eks", "ecr", "ec2", "aws", "alb", "nlb", "elb", "irsa", "cni", "vpc", "iam",
-	"kms", "gpu", "gpus", "asg", "os", "api", "apis", "cve", "cves", "k8s", "ml", "https",
-	"oidc", "arm", "cpu", "vcpu", "p3", "p4", "g5", "ami", "ci", "cd", "sqs", "sns", "url",
-}
-
-// boilerplate words carry no meaning in a question to Shipmate.
-var boilerplate = []string{
-	"which", "what", "whats", "how", "should", "shall", "could", "would", "use", "using",
-	"need", "needs", "want", "wants", "best", "better", "way", "ways", "good", "recommend",
-	"recommended", "recommendation", "option", "options", "help", "please", "thanks", "thank",
-	"hey", "hi", "hello", "hiya", "folks", "team", "guys", "anyone", "someone", "know",
-	"tell", "me", "us", "we", "our", "ours", "i", "my", "you", "your", "can", "do", "does",
-	"go", "get", "got", "aws", "amazon", "service", "services", "lets", "let", "like",
-	"right", "pick", "choose", "choice", "idea", "ideas", "thing", "things", "stuff",
-	"question", "quick", "q", "ok", "okay", "yes", "yeah", "also", "just", "really",
-	"something", "anything", "there", "here", "now", "currently", "today", "even",
-	"dont", "doesnt", "didnt", "isnt", "arent", "cant", "wont", "shouldnt", "im", "ive",
-	"weve", "were", "theyre", "youre", "its", "thats", "theres", "whats", "hows", "pls",
-	"plz", "lol", "btw", "fyi", "imo", "tbh", "wondering", "anybody", "everyone", "all",
-	"guess", "probably", "maybe", "actually", "basically", "run", "runs", "running", "ran",
-	"without", "never",
-}
-
 // Index answers questions from a knowledge base. It is safe for concurrent use.
 type Index struct {
 	base     *content.Base
 	bleve    bleve.Index
 	analyzer analysis.Analyzer
-	docs     map[string]*doc
+	docs     map[string]*doc // by Bleve id
+	lex      *lexicon
 	vocab    *vocabulary
-	known    map[string]bool     // analyzed terms present in any document
-	anchors  map[string]bool     // analyzed terms that put a question in the domain
-	names    map[string]string   // analyzed term → the service id it names
-	phrases  map[[2]string]bool  // adjacent analyzed terms of the knowledge base's keyword phrases
-	synonyms phrases             // how people say things → what the knowledge base calls them
-	outside  phrases             // what Shipmate does not cover
-	local    phrases             // a developer's own machine
-	cache    map[string][]string // word → analyzed terms; written only by build
-	frozen   bool                // build is over: cache is read-only
+	known    map[string]bool    // analyzed terms present in any document
+	anchors  map[string]bool    // analyzed terms that put a question in the domain
+	names    map[string]string  // analyzed term → the service id it names
+	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
+	cache    map[string][]string
+	frozen   bool // build is over: cache is read-only
 }
 
 // doc is one answerable document: a scenario or a note.
 type doc struct {
-	id       string // bleve id: kind + "/" + content id
+	id       string // Bleve id: kind + "/" + content id
 	kind     string
 	cid      string
 	title    string
 	services []string
-	text     string
 	terms    map[string]bool
 	scenario *content.Scenario
 	note     *content.Note
@@ -100,7 +77,10 @@ type doc struct {
 
 // New builds the index for b in one batch. Close it when done.
 func New(b *content.Base) (*Index, error) {
-	m, err := newMapping()
+	if b.Lexicon == nil {
+		return nil, errors.New("index: the knowledge base has no lexicon")
+	}
+	m, err := newMapping(b.Lexicon)
 	if err != nil {
 		return nil, fmt.Errorf("index mapping: %w", err)
 	}
@@ -136,7 +116,9 @@ func (ix *Index) Close() error { return ix.bleve.Close() }
 // Base returns the knowledge base the index was built from.
 func (ix *Index) Base() *content.Base { return ix.base }
 
-func newMapping() (*mapping.IndexMappingImpl, error) {
+// newMapping indexes only what the search reads: the analysed text of three
+// fields, without stored values, term vectors, doc values or an _all field.
+func newMapping(lx *content.Lexicon) (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
 	tokens := func(ws []string) []any {
 		out := make([]any, len(ws))
@@ -146,10 +128,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		return out
 	}
 	steps := []error{
-		m.AddCustomTokenMap("shipmate_protected", map[string]any{"type": tokenmap.Name, "tokens": tokens(protected)}),
-		m.AddCustomTokenMap("shipmate_boilerplate", map[string]any{"type": tokenmap.Name, "tokens": tokens(boilerplate)}),
+		m.AddCustomTokenMap("shipmate_protected", map[string]any{"type": tokenmap.Name, "tokens": tokens(lx.Protected)}),
+		m.AddCustomTokenMap("shipmate_filler", map[string]any{"type": tokenmap.Name, "tokens": tokens(lx.Filler)}),
 		m.AddCustomTokenFilter("shipmate_keep", map[string]any{"type": keywordmarker.Name, "keywords_token_map": "shipmate_protected"}),
-		m.AddCustomTokenFilter("shipmate_stop", map[string]any{"type": stop.Name, "stop_token_map": "shipmate_boilerplate"}),
+		m.AddCustomTokenFilter("shipmate_stop", map[string]any{"type": stop.Name, "stop_token_map": "shipmate_filler"}),
 		m.AddCustomAnalyzer(analyzerName, map[string]any{
 			"type":      custom.Name,
 			"tokenizer": unicode.Name,
@@ -163,19 +145,19 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}
 	m.DefaultAnalyzer = analyzerName
 	m.ScoringModel = scoringModel
+	m.IndexDynamic, m.StoreDynamic, m.DocValuesDynamic = false, false, false
 
 	dm := bleve.NewDocumentMapping()
+	dm.Dynamic = false
 	for _, f := range fields {
 		fm := bleve.NewTextFieldMapping()
 		fm.Analyzer = analyzerName
 		fm.Store = false
-		fm.IncludeTermVectors = true
+		fm.IncludeTermVectors = false
+		fm.IncludeInAll = false
+		fm.DocValues = false
 		dm.AddFieldMappingsAt(f.name, fm)
 	}
-	kind := bleve.NewKeywordFieldMapping()
-	kind.Analyzer = keyword.Name
-	kind.Store = false
-	dm.AddFieldMappingsAt("kind", kind)
 	m.DefaultMapping = dm
 	return m, nil
 }
@@ -202,11 +184,10 @@ func (ix *Index) build() error {
 		for _, v := range f {
 			texts[d] = append(texts[d], v.(string))
 		}
-		f["kind"] = d.kind
 		return batch.Index(d.id, f)
 	}
 	// Typos are corrected only into the words that name things in the
-	// domain (keywords, titles, service names, synonyms), never into
+	// domain (keywords, titles, service names, lexicon phrases), never into
 	// ordinary words of the body text: "falls" must not become "fills".
 	var vocabText, targetText []string
 	for i := range ix.base.Scenarios {
@@ -216,7 +197,6 @@ func (ix *Index) build() error {
 			title: s.Answer, services: s.Use, scenario: s, note: ix.base.Note(s.Note),
 		}
 		d.caveats = ix.Caveats(s.Use)
-		d.text = ix.scenarioText(s, d.note)
 		var consider []string
 		for _, a := range s.Consider {
 			consider = append(consider, a.When+" "+ix.serviceNames(a.Use))
@@ -238,7 +218,6 @@ func (ix *Index) build() error {
 			id: KindNote + "/" + n.ID, kind: KindNote, cid: n.ID,
 			title: n.Title, services: n.Services, note: n,
 		}
-		d.text = n.Title + "\n" + n.Body
 		f := map[string]any{
 			"need":     n.Title,
 			"keywords": strings.Join(n.Keywords, "\n") + "\n" + ix.serviceNames(n.Services),
@@ -264,11 +243,14 @@ func (ix *Index) build() error {
 		}
 	}
 
-	for _, s := range ix.base.Synonyms {
-		for _, say := range s.Says {
-			ix.synonyms.add(say, s.Means)
-		}
-		targetText = append(targetText, strings.Join(s.Says, " "), s.Means)
+	lx := ix.base.Lexicon
+	ix.lex = compileLexicon(lx)
+	for _, t := range lx.Terms {
+		targetText = append(targetText, strings.Join(t.Says, " "), t.Means)
+	}
+	generic := map[string]bool{}
+	for _, t := range ix.terms(strings.Join(lx.Generic, " ")) {
+		generic[t] = true
 	}
 	for _, s := range ix.base.Services {
 		// A service is named by its id or a one-word alias ("k8s", "kubernetes").
@@ -277,7 +259,7 @@ func (ix *Index) build() error {
 				continue
 			}
 			for _, t := range ix.terms(a) {
-				if !genericTerm(t) {
+				if !generic[t] {
 					ix.names[t] = s.ID
 				}
 			}
@@ -292,24 +274,16 @@ func (ix *Index) build() error {
 			}
 		}
 		for _, t := range ix.terms(strings.Join(anchorText, " ")) {
-			if !genericTerm(t) {
+			if !generic[t] {
 				ix.anchors[t] = true
 			}
 		}
 	}
-	for _, t := range ix.terms(strings.Join(domainTerms, " ")) {
+	for _, t := range ix.terms(strings.Join(lx.Anchors, " ")) {
 		ix.anchors[t] = true
 	}
-	// "EC2" alone is as often about instances in general as about the EC2
-	// launch type: it takes a container word to anchor a question.
-	delete(ix.anchors, "ec2")
-	// "docker" alone is as often about a laptop as about AWS.
-	delete(ix.anchors, "docker")
-	for _, o := range ix.base.Outside.Services {
-		ix.outside.add(o, o)
-	}
-	for _, o := range ix.base.Outside.Local {
-		ix.local.add(o, o)
+	for _, t := range ix.terms(strings.Join(lx.Weak, " ")) {
+		delete(ix.anchors, t)
 	}
 	for _, n := range ix.base.Notes {
 		ix.addPhrases(n.Keywords)
@@ -339,25 +313,6 @@ func (ix *Index) addPhrases(keywords []string) {
 	}
 }
 
-// domainTerms put a question squarely in Shipmate's domain even when it
-// names no service.
-var domainTerms = []string{
-	"container", "containers", "containerized", "containerised", "docker", "dockerfile",
-	"image", "images", "kubernetes", "k8s", "pod", "pods", "registry", "orchestrator",
-	"orchestration", "serverless", "cluster", "task", "tasks", "node", "nodes", "microservice",
-	"microservices", "helm", "kubectl", "irsa", "cni", "spot", "gpu",
-}
-
-// genericTerm reports analyzed terms too common in service names to mark
-// a question as being about containers ("amazon", "elastic", "service").
-func genericTerm(t string) bool {
-	switch t {
-	case "elast", "elastic", "amazon", "servic", "service", "aws", "type", "app", "web", "run", "function", "instanc":
-		return true
-	}
-	return false
-}
-
 // terms analyzes text the way the index does, word by word. Each word's
 // terms are remembered while the index is built, so the knowledge base's
 // own words cost a map lookup afterwards; New does this before the index is
@@ -365,18 +320,23 @@ func genericTerm(t string) bool {
 func (ix *Index) terms(text string) []string {
 	var out []string
 	for _, w := range words(text) {
-		ts, ok := ix.cache[w]
-		if !ok {
-			for _, t := range ix.analyzer.Analyze([]byte(w)) {
-				ts = append(ts, string(t.Term))
-			}
-			if !ix.frozen {
-				ix.cache[w] = ts
-			}
-		}
-		out = append(out, ts...)
+		out = append(out, ix.wordTerms(w)...)
 	}
 	return out
+}
+
+// wordTerms analyzes one word.
+func (ix *Index) wordTerms(w string) []string {
+	ts, ok := ix.cache[w]
+	if !ok {
+		for _, t := range ix.analyzer.Analyze([]byte(w)) {
+			ts = append(ts, string(t.Term))
+		}
+		if !ix.frozen {
+			ix.cache[w] = ts
+		}
+	}
+	return ts
 }
 
 func (ix *Index) serviceNames(ids []string) string {
@@ -414,74 +374,4 @@ func (ix *Index) ServiceName(id string) string {
 	}
 	name = strings.TrimPrefix(strings.TrimPrefix(name, "Amazon "), "AWS ")
 	return strings.TrimSpace(name)
-}
-
-func (ix *Index) serviceList(ids []string) string {
-	names := make([]string, len(ids))
-	for i, id := range ids {
-		names[i] = ix.ServiceName(id)
-	}
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " + " + names[len(names)-1]
-}
-
-func (ix *Index) scenarioText(s *content.Scenario, n *content.Note) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Recommendation: %s\n%s\n", strings.TrimSuffix(s.Answer, "."), strings.TrimSpace(s.Because))
-	for _, c := range ix.Caveats(s.Use) {
-		fmt.Fprintf(&b, "Heads-up: %s\n", c)
-	}
-	if len(s.Consider) > 0 {
-		b.WriteString("Consider instead:\n")
-		for _, a := range s.Consider {
-			fmt.Fprintf(&b, "- %s when %s\n", ix.serviceList(a.Use), strings.TrimSpace(a.When))
-		}
-	}
-	if n != nil {
-		fmt.Fprintf(&b, "Read more: %s", n.Title)
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// queryFor builds the Bleve query for the analyzed terms of a question:
-// every term in every field, each field with its boost. The terms were
-// analyzed already, so no character of user text is ever interpreted as
-// query syntax.
-func queryFor(terms []string) query.Query {
-	qs := make([]query.Query, 0, len(terms)*len(fields))
-	for _, f := range fields {
-		for _, t := range terms {
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(f.name)
-			tq.SetBoost(f.boost)
-			qs = append(qs, tq)
-		}
-	}
-	return bleve.NewDisjunctionQuery(qs...)
-}
-
-// search runs a prepared question against the index.
-func (ix *Index) search(ctx context.Context, p prepared, size int) ([]scored, error) {
-	req := bleve.NewSearchRequestOptions(queryFor(p.terms()), size, 0, false)
-	res, err := ix.bleve.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	out := make([]scored, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		if d := ix.docs[h.ID]; d != nil {
-			out = append(out, scored{doc: d, score: h.Score})
-		}
-	}
-	return out, nil
-}
-
-type scored struct {
-	doc   *doc
-	score float64
 }

@@ -45,10 +45,7 @@ func Normalize(text string) string {
 	text = html.UnescapeString(text)
 	// An AWS endpoint names its service; the rest of it is noise.
 	text = awsHost.ReplaceAllStringFunc(text, func(h string) string {
-		if strings.Contains(h, ".ecr.") {
-			return " ecr registry "
-		}
-		return " aws "
+		return " aws " + endpointService(h) + " "
 	})
 	text = emojiCode.ReplaceAllString(text, " ")
 	var b strings.Builder
@@ -72,6 +69,23 @@ func Normalize(text string) string {
 	return truncateRunes(strings.TrimSpace(b.String()), MaxQuestionRunes)
 }
 
+// endpointService returns the service label of an AWS endpoint:
+// "ecr" for 123456789012.dkr.ecr.us-east-1.amazonaws.com, "s3" for
+// s3.amazonaws.com/bucket.
+func endpointService(host string) string {
+	host, _, _ = strings.Cut(host, ".amazonaws.com")
+	labels := strings.Split(host, ".")
+	for i := len(labels) - 1; i >= 0; i-- {
+		if l := strings.ToLower(labels[i]); l != "" && !awsRegion.MatchString(l) && !isNumber(l) {
+			return l
+		}
+	}
+	return ""
+}
+
+// awsRegion matches a Region name such as us-east-1 or us-gov-west-1.
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
+
 func truncateRunes(s string, n int) string {
 	i := 0
 	for j := range s {
@@ -94,3 +108,22 @@ func words(s string) []string {
 }
 
 var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")
+
+// normalized is the first stage's result: the question as plain words.
+type normalized struct {
+	text  string   // Normalize(question)
+	words []string // its lowercase words, at most maxWords
+}
+
+// maxWords bounds the work done for one question.
+const maxWords = 60
+
+// normalise is the first stage.
+func normalise(question string) normalized {
+	n := normalized{text: Normalize(question)}
+	n.words = words(n.text)
+	if len(n.words) > maxWords {
+		n.words = n.words[:maxWords]
+	}
+	return n
+}

@@ -95,7 +95,7 @@ func TestValidateBrokenDirectory(t *testing.T) {
 		}
 	}
 	write("services.yaml", "- id: ecs\n  name: ECS\n  colour: blue\n")
-	write("synonyms.yaml", "- says: [k8s]\n")
+	write("lexicon.yaml", "negation:\n  reach: 6\nterms:\n  - says: [k8s]\n")
 	write("notes/ecs.md", "---\nid: ecs\ntitle: ECS\nservices: [ecs, docker]\nrelated: [missing]\n---\nBody.\n")
 	write("notes/bad.md", "no front matter\n")
 	write("scenarios/a.yaml", "- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider: []\n  note: nowhere\n- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider:\n    - use: [eks]\n      when: w\n  note: ecs\n")
@@ -110,7 +110,8 @@ func TestValidateBrokenDirectory(t *testing.T) {
 		`services.yaml:3: unknown field "colour"`,
 		`services.yaml:1: service "ecs": missing field "summary"`,
 		`services.yaml: no entry for service "eks"`,
-		`synonyms.yaml:1: synonym: needs both "says" and "means"`,
+		`lexicon.yaml:4: term: needs "means", "needs" or "negated"`,
+		`capabilities.yaml: `,
 		`notes/ecs.md:1: note "ecs": unknown service id "docker"`,
 		`notes/ecs.md:1: note "ecs": related "missing" is not a note id`,
 		`notes/bad.md:1: missing front matter`,

@@ -3,13 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"shipmate/bot"
@@ -55,21 +56,24 @@ func cmdAsk(ctx context.Context, e env) error {
 	}
 	defer ix.Close()
 	if *explain {
-		out, err := ix.Explain(ctx, question)
+		out, err := ix.Explain(ctx, index.Query{Text: question})
 		if err != nil {
 			return err
 		}
 		_, err = io.WriteString(e.stdout, out)
 		return err
 	}
-	a, err := ix.Answer(ctx, question)
+	a, err := ix.Answer(ctx, index.Query{Text: question})
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(a)
+		out, err := bot.RenderJSON(&a, ix.ServiceName)
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(out)
+		return err
 	}
 	_, err = io.WriteString(e.stdout, bot.RenderText(bot.Reply{Answer: &a}, ix.ServiceName))
 	return err
@@ -160,11 +164,13 @@ func cmdChat(ctx context.Context, e env) error {
 		return err
 	}
 	defer ix.Close()
-	cmds := bot.NewCommands(ix, ix.Base())
+	conv := &conversation{ix: ix}
+	cmds := bot.NewCommands(conv, ix.Base())
 	in := bufio.NewScanner(e.stdin)
 	in.Buffer(make([]byte, 64*1024), 1024*1024)
 	fmt.Fprint(e.stdout, "Shipmate here. Ask which AWS container service fits your need, or type `help`. Ctrl-D to leave.\n")
 	var pending *content.Question
+	var clarify *index.Clarify
 	for {
 		fmt.Fprint(e.stdout, "> ")
 		if !in.Scan() {
@@ -183,6 +189,14 @@ func cmdChat(ctx context.Context, e env) error {
 			}
 			pending = nil
 		}
+		// A number after a question back picks one of its options.
+		if clarify != nil {
+			if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(clarify.Options) {
+				line = clarify.Options[i-1].Question
+				fmt.Fprintf(e.stdout, "(%s)\n", line)
+			}
+			clarify = nil
+		}
 		r, err := cmds.Dispatch(ctx, "", line)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -192,12 +206,44 @@ func cmdChat(ctx context.Context, e env) error {
 			continue
 		}
 		fmt.Fprint(e.stdout, bot.RenderText(r, ix.ServiceName))
+		if r.Answer != nil {
+			clarify = r.Answer.Clarify
+		}
 		if r.Question != nil {
 			pending = r.Question
 			fmt.Fprintf(e.stdout, "Your answer (%s)? ", choiceLetters(len(r.Question.Choices)))
 			fmt.Fprintln(e.stdout)
 		}
 	}
+}
+
+// conversation answers the questions of one terminal chat with the earlier
+// ones as context, so a follow-up ("what about cost?") is read in the
+// context of what came before.
+type conversation struct {
+	ix      *index.Index
+	history []index.Turn
+}
+
+// maxTurns is how many earlier questions a chat remembers.
+const maxTurns = 6
+
+// Answer answers q with the chat's earlier turns and remembers it.
+func (c *conversation) Answer(ctx context.Context, q index.Query) (index.Answer, error) {
+	q.History = append(slices.Clone(c.history), q.History...)
+	a, err := c.ix.Answer(ctx, q)
+	if err != nil {
+		return a, err
+	}
+	turn := index.Turn{Question: q.Text}
+	if top := a.Top(); top != nil {
+		turn.Services = slices.Clone(top.Services)
+	}
+	c.history = append(c.history, turn)
+	if len(c.history) > maxTurns {
+		c.history = c.history[len(c.history)-maxTurns:]
+	}
+	return a, nil
 }
 
 func choiceLetters(n int) string {

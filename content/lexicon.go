@@ -1,0 +1,476 @@
+package content
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Lexicon is how Shipmate reads a question: the words it ignores, the words
+// that put a question in its domain, the phrases people use for what the
+// knowledge base calls something, the requirements those phrases express,
+// and what lies outside the domain. It is lexicon.yaml; FORMAT.md describes
+// every field.
+type Lexicon struct {
+	// Protected tokens are never stemmed, so acronyms stay themselves
+	// ("ecs" would otherwise become "ec").
+	Protected []string `yaml:"protected"`
+	// Filler words carry no meaning in a question to Shipmate.
+	Filler []string `yaml:"filler"`
+	// Anchors put a question in the domain even when it names no service.
+	Anchors []string `yaml:"anchors"`
+	// Weak words name a service but are as often about something else
+	// ("ec2" instances in general, "docker" on a laptop): a question needs
+	// another domain word as well to be in the domain.
+	Weak []string `yaml:"weak"`
+	// Generic words appear in service names but are too common to mark a
+	// question as being about containers ("amazon", "elastic", "service").
+	Generic []string `yaml:"generic"`
+	// AWS are the words that say a question is about AWS.
+	AWS      []string `yaml:"aws"`
+	Negation Negation `yaml:"negation"`
+	Cues     Cues     `yaml:"cues"`
+	// Terms map how people say things to the knowledge base's words and to
+	// the requirements they express.
+	Terms []Term `yaml:"terms"`
+	// Needs are the requirements a question can express, each in a facet.
+	Needs  []Need  `yaml:"needs"`
+	Facets []Facet `yaml:"facets"`
+	// Outside names what Shipmate does not cover.
+	Outside Outside `yaml:"outside"`
+	Pos     Pos     `yaml:"-"`
+}
+
+// Negation says how far a negation reaches: from a negating word to the end
+// of its clause, at most Reach words.
+type Negation struct {
+	Words []string `yaml:"words"`
+	Reach int      `yaml:"reach"`
+	// Breaks are words that end a clause, as punctuation does ("but").
+	Breaks []string `yaml:"breaks"`
+}
+
+// Cues are phrases that give a question its shape. Each is matched as
+// whole words, ignoring case.
+type Cues struct {
+	// Definition phrases open a "what is …" question; "..." in a phrase
+	// stands for any words ("how does ... work").
+	Definition []string `yaml:"definition"`
+	// Comparison words weigh services against each other ("vs", "or").
+	Comparison []string `yaml:"comparison"`
+	// Ability phrases ask whether a service can do something ("can", "does").
+	Ability []string `yaml:"ability"`
+	// Doubt phrases question a service the user names ("do we need").
+	Doubt []string `yaml:"doubt"`
+	// Leaving phrases mark a named service as the one the user is moving
+	// away from ("instead of", "cheaper than", "won't work").
+	Leaving []string `yaml:"leaving"`
+	// Followup phrases open a question that continues the previous one
+	// ("what about", "and if").
+	Followup []string `yaml:"followup"`
+	// Equivalence phrases ask for the AWS counterpart of something
+	// ("like", "equivalent", "coming from").
+	Equivalence []string `yaml:"equivalence"`
+}
+
+// Term is one way people say something. A question using one of the Says
+// phrases searches for Means as well and expresses the Needs; when the
+// phrase is negated ("no servers"), Negated applies instead, if given.
+type Term struct {
+	Says    []string `yaml:"says"`
+	Means   string   `yaml:"means"`
+	Needs   []string `yaml:"needs"`
+	Negated *Meaning `yaml:"negated"`
+	Pos     Pos      `yaml:"-"`
+}
+
+// Meaning is what a term stands for.
+type Meaning struct {
+	Means string   `yaml:"means"`
+	Needs []string `yaml:"needs"`
+}
+
+// Need is one requirement a question can express: "the Kubernetes API",
+// "GPUs", "runs longer than 15 minutes".
+type Need struct {
+	ID    string `yaml:"id"`
+	Facet string `yaml:"facet"`
+	// Label names the need in an answer ("GPUs").
+	Label string `yaml:"label"`
+	Pos   Pos    `yaml:"-"`
+}
+
+// Facet groups needs: orchestrator, management model, compute, workload
+// shape, constraints, cost, source.
+type Facet struct {
+	ID string `yaml:"id"`
+	// Exclusive facets hold alternatives (Kubernetes or ECS): a question
+	// naming both is weighing them, not needing both.
+	Exclusive bool `yaml:"exclusive"`
+	// Ask is the question Shipmate asks back when two answers differ only
+	// in this facet; Options are the answers offered.
+	Ask     string   `yaml:"ask"`
+	Options []Option `yaml:"options"`
+	Pos     Pos      `yaml:"-"`
+}
+
+// Option is one answer to a facet's question: the need it settles, its
+// label, and the words added to the question when it is chosen.
+type Option struct {
+	Need  string `yaml:"need"`
+	Label string `yaml:"label"`
+	Adds  string `yaml:"adds"`
+}
+
+// Outside lists phrases naming what Shipmate does not cover.
+type Outside struct {
+	// Services are other products (S3, RDS, Route 53…): a question naming
+	// one of them and no container service or container term is declined.
+	Services []string `yaml:"services"`
+	// Local are phrases about a developer's own machine ("docker desktop",
+	// "my laptop"): such a question is declined unless it names an AWS
+	// container service.
+	Local []string `yaml:"local"`
+	// Clouds are other clouds' products (GKE, Azure Container Apps): a
+	// question about one for its own sake is declined; asking for its AWS
+	// counterpart is not.
+	Clouds []string `yaml:"clouds"`
+	// Troubleshooting are generic error phrases (CrashLoopBackOff, exit
+	// code 137): a question about one that expresses no need is declined.
+	Troubleshooting []string `yaml:"troubleshooting"`
+}
+
+// Capability is what one service can and cannot do, as needs.
+type Capability struct {
+	Service string `yaml:"service"`
+	// Role is what the service is: orchestrator, compute, platform or
+	// registry. A choice among named services compares like with like.
+	Role   string   `yaml:"role"`
+	Can    []string `yaml:"can"`
+	Cannot []Limit  `yaml:"cannot"`
+	Pos    Pos      `yaml:"-"`
+}
+
+// Limit is a need a service cannot meet, why, and the way out.
+type Limit struct {
+	Need string `yaml:"need"`
+	// Limit says what the service lacks, in a sentence.
+	Limit string `yaml:"limit"`
+	// Instead are the services that meet the need; Way says how.
+	Instead []string `yaml:"instead"`
+	Way     string   `yaml:"way"`
+}
+
+// Roles a service may have in capabilities.yaml.
+var Roles = []string{"orchestrator", "compute", "platform", "registry"}
+
+// Capability returns the capabilities of a service, or nil.
+func (b *Base) Capability(service string) *Capability {
+	for i := range b.Capabilities {
+		if b.Capabilities[i].Service == service {
+			return &b.Capabilities[i]
+		}
+	}
+	return nil
+}
+
+// LimitFor returns the limit of a service for a need, or nil if it has none.
+func (c *Capability) LimitFor(need string) *Limit {
+	if c == nil {
+		return nil
+	}
+	for i := range c.Cannot {
+		if c.Cannot[i].Need == need {
+			return &c.Cannot[i]
+		}
+	}
+	return nil
+}
+
+// Files of the lexicon and the capabilities.
+const (
+	lexiconFile      = "lexicon.yaml"
+	capabilitiesFile = "capabilities.yaml"
+)
+
+// loadLexicon reads lexicon.yaml and capabilities.yaml into b and checks
+// them against each other and against the rest of b (service ids, the
+// needs scenarios say they satisfy).
+func loadLexicon(fsys fs.FS, b *Base) Problems {
+	var ps Problems
+	lx := &Lexicon{Pos: Pos{File: lexiconFile, Line: 1}}
+	root := strictYAML(fsys, lexiconFile, lx, &ps)
+	if root != nil {
+		for i, line := range entryLines(root, "terms") {
+			if i < len(lx.Terms) {
+				lx.Terms[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		for i, line := range entryLines(root, "needs") {
+			if i < len(lx.Needs) {
+				lx.Needs[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		for i, line := range entryLines(root, "facets") {
+			if i < len(lx.Facets) {
+				lx.Facets[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		b.Lexicon = lx
+	}
+	var lexRoot *yaml.Node
+	if b.Lexicon != nil {
+		lexRoot = root
+	}
+	var caps []Capability
+	if croot := strictYAML(fsys, capabilitiesFile, &caps, &ps); croot != nil {
+		for i, item := range croot.Content {
+			if i < len(caps) {
+				caps[i].Pos = Pos{capabilitiesFile, item.Line}
+			}
+		}
+		b.Capabilities = caps
+	}
+	if b.Lexicon != nil {
+		ps = append(ps, checkLexicon(b, lexRoot)...)
+	}
+	return ps
+}
+
+// strictYAML decodes file into v, reporting unknown and repeated keys and
+// type errors with their lines, and returns the file's top node for
+// positions. A missing file is a problem: both files are required.
+func strictYAML(fsys fs.FS, file string, v any, ps *Problems) *yaml.Node {
+	add := func(line int, format string, args ...any) {
+		*ps = append(*ps, Problem{Pos{file, line}, fmt.Sprintf(format, args...)})
+	}
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		add(0, "%v", unwrapPath(err))
+		return nil
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		addYAMLError(file, err, ps)
+		return nil
+	}
+	if len(root.Content) == 0 {
+		add(1, "empty file")
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		addYAMLError(file, err, ps)
+		// Unknown fields and type errors leave the rest decoded, so its
+		// other problems are found in the same run.
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil
+		}
+	}
+	return root.Content[0]
+}
+
+// addYAMLError turns a yaml.v3 error into problems with file and line.
+func addYAMLError(file string, err error, ps *Problems) {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for _, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		line := 0
+		if n, rest, ok := cutLine(m); ok {
+			line, m = n, rest
+		}
+		if name, ok := strings.CutPrefix(m, "field "); ok {
+			if name, _, found := strings.Cut(name, " not found in type "); found {
+				m = fmt.Sprintf("unknown field %q", name)
+			}
+		}
+		*ps = append(*ps, Problem{Pos{file, line}, m})
+	}
+}
+
+// entryLines returns the line of each entry of the list at path (keys of
+// nested mappings) under node m.
+func entryLines(m *yaml.Node, path ...string) []int {
+	for _, key := range path {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				next = m.Content[i+1]
+			}
+		}
+		m = next
+	}
+	if m == nil {
+		return nil
+	}
+	var lines []int
+	for _, item := range m.Content {
+		lines = append(lines, item.Line)
+	}
+	return lines
+}
+
+// checkLexicon checks the lexicon's lists and what the lexicon and
+// capabilities refer to; root is lexicon.yaml's top node, for lines.
+func checkLexicon(b *Base, root *yaml.Node) Problems {
+	var ps Problems
+	lx := b.Lexicon
+	add := func(p Pos, format string, args ...any) {
+		ps = append(ps, Problem{p, fmt.Sprintf(format, args...)})
+	}
+	top := Pos{lexiconFile, 1}
+	if lx.Negation.Reach <= 0 {
+		add(top, "negation: reach must be a positive number of words")
+	}
+	for _, l := range []struct {
+		path   string
+		items  []string
+		single bool // each item must be one word
+	}{
+		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
+		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, true},
+		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
+		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
+		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
+		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.followup", lx.Cues.Followup, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false},
+		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
+		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
+	} {
+		lines := entryLines(root, strings.Split(l.path, ".")...)
+		for i, w := range l.items {
+			p := top
+			if i < len(lines) {
+				p.Line = lines[i]
+			}
+			w = strings.TrimSpace(w)
+			switch {
+			case w == "":
+				add(p, "%s: expected a non-empty phrase", l.path)
+			case l.single && strings.ContainsAny(w, " \t"):
+				add(p, "%s: %q must be a single word", l.path, w)
+			}
+		}
+	}
+	facets := map[string]*Facet{}
+	for i := range lx.Facets {
+		f := &lx.Facets[i]
+		if f.ID == "" {
+			add(f.Pos, "facet: missing field \"id\"")
+			continue
+		}
+		if facets[f.ID] != nil {
+			add(f.Pos, "duplicate facet id %q", f.ID)
+		}
+		facets[f.ID] = f
+	}
+	needs := map[string]*Need{}
+	for i := range lx.Needs {
+		n := &lx.Needs[i]
+		switch {
+		case n.ID == "":
+			add(n.Pos, "need: missing field \"id\"")
+			continue
+		case needs[n.ID] != nil:
+			add(n.Pos, "duplicate need id %q (first defined at %s:%d)", n.ID, needs[n.ID].Pos.File, needs[n.ID].Pos.Line)
+		case facets[n.Facet] == nil:
+			add(n.Pos, "need %q: facet %q is not a facet id", n.ID, n.Facet)
+		}
+		if strings.TrimSpace(n.Label) == "" {
+			add(n.Pos, "need %q: missing field \"label\"", n.ID)
+		}
+		needs[n.ID] = n
+	}
+	known := func(p Pos, what string, ids []string) {
+		for _, id := range ids {
+			if needs[id] == nil {
+				add(p, "%s: %q is not a need id", what, id)
+			}
+		}
+	}
+	for _, f := range lx.Facets {
+		if len(f.Options) > 0 && strings.TrimSpace(f.Ask) == "" {
+			add(f.Pos, "facet %q: options without \"ask\"", f.ID)
+		}
+		for _, o := range f.Options {
+			known(f.Pos, fmt.Sprintf("facet %q option", f.ID), []string{o.Need})
+			if n := needs[o.Need]; n != nil && n.Facet != f.ID {
+				add(f.Pos, "facet %q option: need %q belongs to facet %q", f.ID, o.Need, n.Facet)
+			}
+			if strings.TrimSpace(o.Label) == "" || strings.TrimSpace(o.Adds) == "" {
+				add(f.Pos, "facet %q option %q: needs both \"label\" and \"adds\"", f.ID, o.Need)
+			}
+		}
+	}
+	for _, t := range lx.Terms {
+		if len(t.Says) == 0 {
+			add(t.Pos, "term: missing field \"says\"")
+		}
+		for _, s := range t.Says {
+			if strings.TrimSpace(s) == "" {
+				add(t.Pos, "term: empty phrase in \"says\"")
+			}
+		}
+		if strings.TrimSpace(t.Means) == "" && len(t.Needs) == 0 && t.Negated == nil {
+			add(t.Pos, "term: needs \"means\", \"needs\" or \"negated\"")
+		}
+		known(t.Pos, "term needs", t.Needs)
+		if t.Negated != nil {
+			if strings.TrimSpace(t.Negated.Means) == "" && len(t.Negated.Needs) == 0 {
+				add(t.Pos, "term negated: needs \"means\" or \"needs\"")
+			}
+			known(t.Pos, "term negated needs", t.Negated.Needs)
+		}
+	}
+	for _, s := range b.Scenarios {
+		known(s.Pos, fmt.Sprintf("scenario %q satisfies", s.ID), s.Satisfies)
+	}
+	seen := map[string]Pos{}
+	for _, c := range b.Capabilities {
+		what := fmt.Sprintf("capabilities of %q", c.Service)
+		if !slices.Contains(ServiceIDs, c.Service) {
+			add(c.Pos, "capabilities: unknown service id %q (known: %s)", c.Service, strings.Join(ServiceIDs, ", "))
+		} else if first, dup := seen[c.Service]; dup {
+			add(c.Pos, "duplicate capabilities for %q (first at %s:%d)", c.Service, first.File, first.Line)
+		}
+		seen[c.Service] = c.Pos
+		if !slices.Contains(Roles, c.Role) {
+			add(c.Pos, "%s: role %q is not one of %s", what, c.Role, strings.Join(Roles, ", "))
+		}
+		known(c.Pos, what+" can", c.Can)
+		for _, l := range c.Cannot {
+			known(c.Pos, what+" cannot", []string{l.Need})
+			if slices.Contains(c.Can, l.Need) {
+				add(c.Pos, "%s: %q is both in \"can\" and \"cannot\"", what, l.Need)
+			}
+			if strings.TrimSpace(l.Limit) == "" {
+				add(c.Pos, "%s cannot %q: missing field \"limit\"", what, l.Need)
+			}
+			for _, s := range l.Instead {
+				if !slices.Contains(ServiceIDs, s) {
+					add(c.Pos, "%s cannot %q: unknown service id %q in \"instead\"", what, l.Need, s)
+				}
+			}
+		}
+	}
+	for _, id := range ServiceIDs {
+		if _, ok := seen[id]; !ok && len(b.Capabilities) > 0 {
+			add(Pos{capabilitiesFile, 0}, "no capabilities for service %q", id)
+		}
+	}
+	return ps
+}
