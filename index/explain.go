@@ -33,7 +33,7 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 	fmt.Fprintf(&b, "  names: %v only-names: %v definition: %v comparison: %v\n", u.named, u.onlyNames, u.definition, u.comparison)
 	fmt.Fprintf(&b, "  anchored: %v keyword-phrase: %v outside: %v local: %v aws: %v\n", u.anchored, u.phrase, u.outside, u.local, u.aws)
 	if len(u.units) == 0 {
-		b.WriteString("3. retrieve\n  nothing to search for\n")
+		b.WriteString("3. retrieve\n  nothing to search for\n4. rank\n  nothing to rank\n")
 	} else {
 		b.WriteString("3. retrieve (Bleve text relevance)\n")
 		for i, c := range t.retrieved {
