@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Secret is a credential. It prints and logs as REDACTED so it cannot leak
@@ -33,6 +34,17 @@ type Config struct {
 	BotToken Secret // SLACK_BOT_TOKEN, xoxb-…
 	AppToken Secret // SLACK_APP_TOKEN, xapp-…
 	APIURL   string // SLACK_API_URL, with a trailing slash
+
+	// ShutdownGrace (SHUTDOWN_GRACE) is how long in-flight replies may take
+	// after SIGTERM before they are cancelled (default 3 s).
+	ShutdownGrace time.Duration
+	// CallTimeout (SLACK_CALL_TIMEOUT) bounds one HTTP request to Slack;
+	// a call that times out is retried (default 10 s).
+	CallTimeout time.Duration
+	// DownExitAfter (SLACK_DOWN_EXIT_AFTER) makes Run fail once Slack has
+	// been out of reach this long, so an orchestrator restarts the process
+	// instead of keeping it "running" dead (default 10 min; 0 never).
+	DownExitAfter time.Duration
 }
 
 // DefaultAPIURL is Slack's Web API.
@@ -41,8 +53,26 @@ const DefaultAPIURL = "https://slack.com/api/"
 // ParseConfig reads the Slack settings. Its errors say which variable is
 // wrong and where to get a right value, and never include a token.
 func ParseConfig(getenv func(string) string) (Config, error) {
-	c := Config{APIURL: DefaultAPIURL}
+	c := Config{APIURL: DefaultAPIURL, ShutdownGrace: DefaultShutdownGrace, CallTimeout: DefaultCallTimeout, DownExitAfter: DefaultDownExitAfter}
 	var problems []string
+	duration := func(name string, dst *time.Duration, zeroOK bool) {
+		s := strings.TrimSpace(getenv(name))
+		if s == "" {
+			return
+		}
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil || d < 0:
+			problems = append(problems, fmt.Sprintf("%s %q is not a duration such as 3s or 10m", name, s))
+		case d == 0 && !zeroOK:
+			problems = append(problems, fmt.Sprintf("%s must be more than 0", name))
+		default:
+			*dst = d
+		}
+	}
+	duration("SHUTDOWN_GRACE", &c.ShutdownGrace, false)
+	duration("SLACK_CALL_TIMEOUT", &c.CallTimeout, false)
+	duration("SLACK_DOWN_EXIT_AFTER", &c.DownExitAfter, true)
 	bot := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
 	switch {
 	case bot == "":

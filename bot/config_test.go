@@ -155,7 +155,7 @@ func TestTokensNeverLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 		logs := h.logs.String()
-		if !strings.Contains(logs, "slack rate limited") || !strings.Contains(logs, "slack authenticated") {
+		if !strings.Contains(logs, "slack call failed, retrying") || !strings.Contains(logs, "slack authenticated") {
 			t.Fatalf("the flow did not log what it should; logs:\n%s", logs)
 		}
 		assertNoTokens(t, logs, secretBot, secretApp)

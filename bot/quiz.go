@@ -176,7 +176,7 @@ func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.
 // the reveal and hide it, and the next answer updates the count anyway.
 func (p *quizPublisher) UpdateCount(ctx context.Context, post quiz.Post, answered int) error {
 	msg := QuizMessage(post, post.Question, answered)
-	_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, msg.Options()...)
+	_, _, _, err := p.b.api.UpdateMessageContext(withoutRetries(ctx), post.Channel, post.MessageTS, msg.Options()...)
 	return err
 }
 

@@ -1,0 +1,388 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"shipmate/metrics"
+)
+
+// The HTTP path to Slack, innermost first:
+//
+//	http.Client (per-attempt timeout, pooled connections)
+//	→ transport (per-channel pacing, metrics, health, echo trimming)
+//	→ slack-go's retry client (OptionRetryConfig) with retryPolicy
+//
+// Everything that calls Slack through the bot's slack.Client (replies, the
+// quiz publisher, apps.connections.open) goes through all three. How long a
+// call may keep retrying is its context's deadline: each caller sets one
+// that fits what the call is for.
+
+// maxRetries only stops a runaway loop: calls stop retrying at their
+// context's deadline, or when the next wait would pass it.
+const maxRetries = 1000
+
+// newHTTPClient returns the client for Slack's Web API and response URLs:
+// each attempt is bounded by timeout, and enough idle connections are kept
+// per host for a busy bot not to reconnect for every call (the default
+// keeps two).
+func newHTTPClient(timeout time.Duration) *http.Client {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: timeout,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// transport is the httpClient slack-go calls for every attempt.
+type transport struct {
+	client  *http.Client
+	apiURL  string
+	pace    *pacer
+	health  *apiHealth
+	metrics *metrics.Metrics
+}
+
+// Do paces chat.postMessage per channel, sends the request, and records
+// its result.
+func (t *transport) Do(req *http.Request) (*http.Response, error) {
+	method := t.method(req)
+	channel := ""
+	if method == "chat.postMessage" {
+		channel = formChannel(req)
+		if err := t.pace.wait(req.Context(), channel); err != nil {
+			return nil, err
+		}
+	}
+	began := time.Now()
+	resp, err := t.client.Do(req)
+	result := callResult(req.Context(), resp, err)
+	t.metrics.APICall(method, result, time.Since(began).Seconds())
+	t.health.observe(result)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && channel != "" {
+		t.pace.hold(channel, retryAfter(resp))
+	}
+	if resp.StatusCode == http.StatusOK && (method == "chat.postMessage" || method == "chat.update") {
+		trimEcho(resp)
+	}
+	return resp, nil
+}
+
+// method names a request for metrics and logs: the Web API method, or
+// "response_url" for anything else (response URLs are per-request).
+func (t *transport) method(req *http.Request) string {
+	if m, ok := strings.CutPrefix(req.URL.String(), t.apiURL); ok {
+		if i := strings.IndexAny(m, "?/"); i >= 0 {
+			m = m[:i]
+		}
+		return m
+	}
+	return "response_url"
+}
+
+func callResult(ctx context.Context, resp *http.Response, err error) string {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return metrics.ResultCanceled
+	case err != nil:
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return metrics.ResultTimeout
+		}
+		return metrics.ResultNetwork
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return metrics.ResultRateLimited
+	case resp.StatusCode >= 500:
+		return metrics.ResultServerError
+	case resp.StatusCode >= 300:
+		return metrics.ResultClientError
+	}
+	return metrics.ResultOK
+}
+
+// formChannel reads the channel field of a form-encoded body without
+// decoding the rest (the blocks are most of it).
+func formChannel(req *http.Request) string {
+	if req.GetBody == nil {
+		return ""
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil {
+		return ""
+	}
+	for len(body) > 0 {
+		field := body
+		if i := bytes.IndexByte(body, '&'); i >= 0 {
+			field, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if v, ok := bytes.CutPrefix(field, []byte("channel=")); ok {
+			s, err := url.QueryUnescape(string(v))
+			if err != nil {
+				return ""
+			}
+			return s
+		}
+	}
+	return ""
+}
+
+// trimEcho drops the "message" Slack echoes back from chat.postMessage and
+// chat.update: nothing here reads it (callers use channel and ts), and
+// decoding its blocks into slack-go's types cost more CPU than the rest of
+// a reply. A body that is not a JSON object is passed on as it is.
+func trimEcho(resp *http.Response) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+	if err != nil {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		if _, ok := fields["message"]; ok {
+			delete(fields, "message")
+			if b, err := json.Marshal(fields); err == nil {
+				body = b
+			}
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+}
+
+// retryAfter is a 429's Retry-After, or 0 without one.
+func retryAfter(resp *http.Response) time.Duration {
+	s := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if s == "" {
+		return 0
+	}
+	sec, err := strconv.ParseFloat(s, 64)
+	if err != nil || sec < 0 {
+		return 0
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
+// pacer spaces posts to each channel at Slack's per-channel rate (about one
+// message a second, with short bursts), so a burst of mentions in one
+// channel is delivered at that pace rather than racing into 429s. Channels
+// are paced independently: one busy channel does not slow the others.
+type pacer struct {
+	every time.Duration
+	burst int
+	now   func() time.Time
+
+	mu    sync.Mutex
+	lanes map[string]*paceLane
+}
+
+type paceLane struct {
+	lim      *rate.Limiter
+	held     time.Time // no post before this (a 429's Retry-After)
+	lastUsed time.Time
+}
+
+// maxPaceLanes bounds the pacer's memory: past it, channels idle for a
+// minute are forgotten (their limiter is full again by then anyway).
+const maxPaceLanes = 10_000
+
+func newPacer(perSecond float64, burst int) *pacer {
+	every := time.Duration(0)
+	if perSecond > 0 {
+		every = time.Duration(float64(time.Second) / perSecond)
+	}
+	return &pacer{every: every, burst: max(burst, 1), now: time.Now, lanes: map[string]*paceLane{}}
+}
+
+func (p *pacer) lane(channel string) *paceLane {
+	now := p.now()
+	l := p.lanes[channel]
+	if l == nil {
+		if len(p.lanes) >= maxPaceLanes {
+			for k, v := range p.lanes {
+				if now.Sub(v.lastUsed) > time.Minute {
+					delete(p.lanes, k)
+				}
+			}
+		}
+		l = &paceLane{lim: rate.NewLimiter(rate.Every(p.every), p.burst)}
+		p.lanes[channel] = l
+	}
+	l.lastUsed = now
+	return l
+}
+
+// wait blocks until a post to channel may go, or ctx ends.
+func (p *pacer) wait(ctx context.Context, channel string) error {
+	if channel == "" || p.every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	l := p.lane(channel)
+	held := l.held
+	p.mu.Unlock()
+	if d := held.Sub(p.now()); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return l.lim.Wait(ctx)
+}
+
+// hold stops posts to channel for d (at least the pacing interval), after
+// Slack said 429.
+func (p *pacer) hold(channel string, d time.Duration) {
+	if p.every <= 0 {
+		return
+	}
+	d = max(d, p.every)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.lane(channel)
+	if until := p.now().Add(d); until.After(l.held) {
+		l.held = until
+	}
+}
+
+// apiHealth remembers whether Slack's Web API answers: it is down once
+// calls have failed (network errors, timeouts, 5xx) with no success for
+// longer than a grace period.
+type apiHealth struct {
+	mu          sync.Mutex
+	failingFrom time.Time // first failure since the last success; zero when healthy
+	now         func() time.Time
+}
+
+func (h *apiHealth) observe(result string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch result {
+	case metrics.ResultOK, metrics.ResultClientError, metrics.ResultRateLimited:
+		h.failingFrom = time.Time{}
+	case metrics.ResultTimeout, metrics.ResultNetwork, metrics.ResultServerError:
+		if h.failingFrom.IsZero() {
+			h.failingFrom = h.now()
+		}
+	}
+}
+
+// downFor is how long calls have been failing, 0 if they are not.
+func (h *apiHealth) downFor() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failingFrom.IsZero() {
+		return 0
+	}
+	return h.now().Sub(h.failingFrom)
+}
+
+// retryPolicy is the bot's slack.RetryHandler: 429 waits Retry-After (and
+// backs off exponentially without one), 5xx and network errors (timeouts
+// included) back off exponentially with jitter. A call is not retried once
+// its context has ended, when the wait would pass its deadline, or when the
+// caller asked for no retries (withoutRetries).
+type retryPolicy struct {
+	log    *slog.Logger
+	method func(*http.Request) string
+}
+
+// noRetryKey marks a context whose calls are sent once.
+type noRetryKey struct{}
+
+// withoutRetries returns a context whose Slack calls are not retried: for
+// a call that a later one supersedes, where a late retry would do harm.
+func withoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+func (p retryPolicy) ShouldRetry(state *slack.RetryState, req *http.Request, resp *http.Response, err error) (bool, time.Duration) {
+	ctx := req.Context()
+	if ctx.Err() != nil || ctx.Value(noRetryKey{}) != nil {
+		return false, 0
+	}
+	var wait time.Duration
+	var reason string
+	switch {
+	case resp != nil && resp.StatusCode == http.StatusTooManyRequests:
+		reason = "rate limited"
+		if wait = retryAfter(resp); wait <= 0 {
+			wait = min(time.Second<<min(state.Attempt, 5), 30*time.Second)
+		}
+		wait += rand.N(250 * time.Millisecond)
+	case resp != nil && resp.StatusCode >= 500:
+		reason = "HTTP " + strconv.Itoa(resp.StatusCode)
+		wait = state.Backoff.Duration()
+	case err != nil && resp == nil:
+		reason = errText(err)
+		wait = state.Backoff.Duration()
+	default:
+		return false, 0
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+		return false, 0
+	}
+	level := slog.LevelDebug
+	if state.Attempt == 0 {
+		level = slog.LevelWarn
+	}
+	p.log.Log(ctx, level, "slack call failed, retrying", "method", p.method(req), "reason", reason,
+		"attempt", state.Attempt+1, "retry_in", wait.Round(time.Millisecond))
+	return true, wait
+}
+
+// errText is err's message without the URL a *url.Error starts with: a
+// response URL is a credential for its conversation.
+func errText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// retryConfig is slack-go's retry configuration with the bot's policy.
+func retryConfig(p retryPolicy) slack.RetryConfig {
+	return slack.RetryConfig{
+		MaxRetries:     maxRetries,
+		Handlers:       []slack.RetryHandler{p},
+		BackoffInitial: 250 * time.Millisecond,
+		BackoffMax:     15 * time.Second,
+		BackoffJitter:  250 * time.Millisecond,
+	}
+}
