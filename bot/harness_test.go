@@ -95,6 +95,10 @@ type setup struct {
 	cfg  func(*bot.Config)
 	// wire adds collaborators (the daily quiz) before the bot runs.
 	wire func(*bot.Bot, *bot.Commands)
+	// extra commands for the table (a command that panics).
+	extra []bot.Command
+	// faults are injected into the fake before the bot starts.
+	faults []fakeslack.Fault
 }
 
 // start runs a bot against a new fake Slack and waits until it is connected.
@@ -139,8 +143,11 @@ func launch(t testing.TB, s setup) *harness {
 	opts.SocketOptions = append([]socketmode.Option{socketmode.OptionPingInterval(clientPingInterval)}, opts.SocketOptions...)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cmds := bot.NewCommands(ix, ix.Base())
+	cmds := bot.NewCommands(ix, ix.Base(), s.extra...)
 	b := bot.New(cfg, cmds, ix.ServiceName, log, opts)
+	for _, f := range s.faults {
+		srv.Inject(f)
+	}
 	if s.wire != nil {
 		s.wire(b, cmds)
 	}

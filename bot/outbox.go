@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -38,14 +39,18 @@ type outbox struct {
 	ctx    context.Context // ends when the shutdown grace is over
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	lanes map[string][]*delivery // queued per lane; a lane is in the map while its goroutine runs
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	lanes   map[string][]*delivery // queued per lane; a lane is in the map while its goroutine runs
+	running int                    // lane goroutines
+	idle    chan struct{}          // closed while running is 0
+	closed  bool
 }
 
 func newOutbox(log *slog.Logger, m *metrics.Metrics, max int) *outbox {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &outbox{log: log, metrics: m, slots: make(chan struct{}, max), ctx: ctx, cancel: cancel, lanes: map[string][]*delivery{}}
+	idle := make(chan struct{})
+	close(idle)
+	return &outbox{log: log, metrics: m, slots: make(chan struct{}, max), ctx: ctx, cancel: cancel, lanes: map[string][]*delivery{}, idle: idle}
 }
 
 // errOutboxClosed is the reason for replies left when the grace ran out.
@@ -64,10 +69,19 @@ func (o *outbox) send(ctx context.Context, d *delivery) {
 		return
 	}
 	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		<-o.slots
+		o.abandon(d, errOutboxClosed, "shutdown")
+		return
+	}
 	q, running := o.lanes[d.lane]
 	o.lanes[d.lane] = append(q, d)
 	if !running {
-		o.wg.Add(1)
+		if o.running == 0 {
+			o.idle = make(chan struct{})
+		}
+		o.running++
 		go o.run(d.lane)
 	}
 	o.mu.Unlock()
@@ -75,12 +89,14 @@ func (o *outbox) send(ctx context.Context, d *delivery) {
 
 // run delivers a lane's queue, then ends.
 func (o *outbox) run(lane string) {
-	defer o.wg.Done()
 	for {
 		o.mu.Lock()
 		q := o.lanes[lane]
 		if len(q) == 0 {
 			delete(o.lanes, lane)
+			if o.running--; o.running == 0 {
+				close(o.idle)
+			}
 			o.mu.Unlock()
 			return
 		}
@@ -112,7 +128,9 @@ func (o *outbox) deliver(d *delivery) {
 	switch {
 	case o.ctx.Err() != nil:
 		reason, err = "shutdown", errors.Join(errOutboxClosed, err)
-	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || transient(err):
+		// Still failing when the deadline came (or the next retry would
+		// pass it).
 		reason = "deadline"
 	}
 	o.abandon(d, err, reason)
@@ -128,14 +146,36 @@ func (o *outbox) abandon(d *delivery, err error, reason string) {
 // close lets queued deliveries finish until grace ends, then cancels what
 // is left (each logged as abandoned) and waits for the lanes to stop.
 func (o *outbox) close(grace <-chan struct{}) {
-	done := make(chan struct{})
-	go func() { o.wg.Wait(); close(done) }()
+	o.mu.Lock()
+	idle := o.idle
+	o.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 	case <-grace:
 	}
 	o.cancel()
-	<-done
+	o.mu.Lock()
+	o.closed = true
+	idle = o.idle
+	o.mu.Unlock()
+	<-idle
+}
+
+// transient reports whether err is one the client retries: a rate limit,
+// a 5xx or a network failure.
+func transient(err error) bool {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &rl):
+		return true
+	case errors.As(err, &sc):
+		return sc.Code == http.StatusTooManyRequests || sc.Code >= 500
+	case errors.As(err, &ue):
+		return true
+	}
+	return false
 }
 
 // describe says what went wrong with a Slack call, for people.

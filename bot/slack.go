@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +49,10 @@ type Bot struct {
 
 // Options tune a Bot; the zero value is fine.
 type Options struct {
-	// Workers bounds how many envelopes are worked on at once (default 16).
+	// Workers bounds how many envelopes are worked on at once (default two
+	// per CPU, at least 4). Work is mostly CPU (answering) now that replies
+	// wait for Slack in the outbox, and fewer workers than runnable
+	// goroutines keep the ack path on the CPU under load.
 	Workers int
 	// Queue bounds how many acked envelopes may wait for a worker, and how
 	// many replies may wait for Slack (default 4096 each).
@@ -83,7 +88,7 @@ const responseURLLife = 30 * time.Minute
 // display names. It does not connect: Run does.
 func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger, o Options) *Bot {
 	if o.Workers <= 0 {
-		o.Workers = 16
+		o.Workers = max(4, 2*runtime.GOMAXPROCS(0))
 	}
 	if o.Queue <= 0 {
 		o.Queue = 4096
@@ -122,7 +127,12 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
 		slack.OptionHTTPClient(tr),
 		slack.OptionRetryConfig(retryConfig(retryPolicy{log: log, method: tr.method})))
-	dialer := &websocket.Dialer{HandshakeTimeout: cfg.CallTimeout, WriteBufferSize: 32 << 10}
+	dialer := &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		NetDialContext:   lingerDial(cfg.CallTimeout),
+		HandshakeTimeout: cfg.CallTimeout,
+		WriteBufferSize:  32 << 10,
+	}
 	b := &Bot{
 		api:     api,
 		sm:      socketmode.New(api, append([]socketmode.Option{socketmode.OptionDialer(dialer)}, o.SocketOptions...)...),

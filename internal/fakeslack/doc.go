@@ -31,6 +31,18 @@
 //     unknown_method. Other methods can be added with Handle.
 //   - Rate limits: RateLimit makes the next n calls to a method answer HTTP 429
 //     with a Retry-After header in whole seconds and {"ok":false,"error":"ratelimited"}.
+//   - Faults: Inject makes matching calls (by method, channel, count or
+//     seeded probability, see WithSeed) slow (Delay), hung until the client
+//     gives up or ReleaseHangs (Hang), answered with a 5xx and an HTML body
+//     or a 429 with or without Retry-After (Status), or cut without an
+//     answer (Reset); AfterProcessing applies the fault after the call took
+//     effect (the post is stored), so the client cannot tell it did. Every
+//     hit call is recorded with Call.Fault set.
+//   - WithChannelLimit answers chat.postMessage with 429 when one channel is
+//     posted to faster than Slack's per-channel limit allows.
+//   - chat.postMessage keeps the metadata it is given with the message
+//     (messages are stored per channel and ts; a history method can be
+//     added in a file of its own with Handle or a builtins entry).
 //   - response_url: ResponseURL hands out URLs that record what is posted to
 //     them and, like Slack, accept five posts within 30 minutes (then used_url
 //     or expired_url); unknown ones answer 404 "no_service".
@@ -47,8 +59,12 @@
 //     there is none, and match the client's acks ({envelope_id, payload}),
 //     recording payload and latency. An ack that does not come within
 //     AckTimeout (3 s, Slack's deadline) is an error; a late one is still
-//     recorded, marked Late. The fake does not retry by itself: to test
-//     retries, send the envelope again with RetryAttempt and RetryReason set.
+//     recorded, marked Late. WithRedelivery(n) sends an unacked envelope
+//     again, as Slack does (new envelope_id, retry_attempt+1, retry_reason
+//     "timeout"); without it, send the envelope again yourself with
+//     RetryAttempt and RetryReason set.
+//   - SendRaw writes any frame (an unknown envelope type, a field of an
+//     unexpected type, broken JSON) and waits for its ack by envelope id.
 //   - Disconnect sends {"type":"disconnect","reason":…} and closes the socket
 //     after DisconnectGrace unless the client closes it first;
 //     DropConnections closes sockets without a word.
@@ -70,7 +86,7 @@
 //		a := <-ch // a.Err, a.Latency
 //	}
 //
-// # How slack-go v0.35.0 behaves against it
+// # How slack-go v0.36.0 behaves against it
 //
 //   - socketmode.Client.RunContext calls apps.connections.open with the app
 //     token (JSON POST, empty body), dials the URL and then reconnects on its

@@ -68,7 +68,20 @@ func (s *Server) Send(ctx context.Context, env Envelope) (Ack, error) {
 // SendAsync is Send without waiting: the returned channel receives exactly
 // one Ack, with Err set if none came. Use it to send many envelopes at a
 // set rate; each goroutine it starts ends with ctx, the ack timeout or Close.
+// With WithRedelivery, an envelope not acked in time is sent again first.
 func (s *Server) SendAsync(ctx context.Context, env Envelope) <-chan Ack {
+	return s.sendAsync(ctx, env, nil)
+}
+
+// SendRaw writes frame to a live connection as it is (an envelope of a
+// type the client does not know, a field of an unexpected type, or not
+// JSON at all) and waits for an ack carrying envelopeID, as SendAsync does.
+// It is never redelivered.
+func (s *Server) SendRaw(ctx context.Context, envelopeID string, frame []byte) <-chan Ack {
+	return s.sendAsync(ctx, Envelope{EnvelopeID: envelopeID, Type: "raw"}, frame)
+}
+
+func (s *Server) sendAsync(ctx context.Context, env Envelope, raw []byte) <-chan Ack {
 	out := make(chan Ack, 1)
 	s.mu.Lock()
 	if s.closed {
@@ -79,22 +92,56 @@ func (s *Server) SendAsync(ctx context.Context, env Envelope) <-chan Ack {
 	if env.EnvelopeID == "" {
 		env.EnvelopeID = s.envelopeIDLocked()
 	}
-	p := &pending{env: env, ch: make(chan Ack, 1)}
-	s.pending[env.EnvelopeID] = append(s.pending[env.EnvelopeID], p)
+	p := s.pendingLocked(env)
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	data, err := json.Marshal(env)
 	go func() {
 		defer s.wg.Done()
+		data, err := raw, error(nil)
+		if raw == nil {
+			data, err = json.Marshal(env)
+		}
 		if err != nil {
 			out <- s.abandon(p, fmt.Errorf("marshal envelope: %w", err))
 			return
 		}
-		out <- s.deliver(ctx, p, data)
+		for retries := 0; ; retries++ {
+			a := s.deliver(ctx, p, data)
+			s.mu.Lock()
+			again := raw == nil && errors.Is(a.Err, ErrAckTimeout) && retries < s.cfg.redeliver && !s.closed
+			if again {
+				// As Slack does: a new envelope with the same payload.
+				env.EnvelopeID = s.envelopeIDLocked()
+				env.RetryAttempt, env.RetryReason = env.RetryAttempt+1, "timeout"
+				p = s.pendingLocked(env)
+				s.redelivered++
+			}
+			s.mu.Unlock()
+			if !again {
+				out <- a
+				return
+			}
+			if data, err = json.Marshal(env); err != nil {
+				out <- s.abandon(p, fmt.Errorf("marshal envelope: %w", err))
+				return
+			}
+		}
 	}()
 	return out
 }
+
+func (s *Server) pendingLocked(env Envelope) *pending {
+	p := &pending{env: env, ch: make(chan Ack, 1)}
+	s.pending[env.EnvelopeID] = append(s.pending[env.EnvelopeID], p)
+	return p
+}
+
+// WithRedelivery makes the server send an envelope again, up to n times,
+// when it is not acked within the ack timeout, as Slack does: a new
+// envelope_id, retry_attempt one more, retry_reason "timeout". Send and
+// SendAsync then report the first ack of any attempt.
+func WithRedelivery(n int) Option { return func(c *config) { c.redeliver = n } }
 
 func (s *Server) deliver(ctx context.Context, p *pending, data []byte) Ack {
 	for {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Identity of the fake workspace and app, as auth.test and the envelope
@@ -44,6 +47,9 @@ type config struct {
 	ackTimeout      time.Duration
 	disconnectGrace time.Duration
 	now             func() time.Time
+	seed            uint64
+	channelLimit    *ChannelLimit
+	redeliver       int
 }
 
 // WithBotToken sets the bot token (xoxb-…) the Web API accepts.
@@ -82,26 +88,32 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every recorded change
 	closed  bool
 
-	calls    []Call
-	limits   map[string]*rateLimit
-	handlers map[string]HandlerFunc
-	seq      int // for ts, tickets, envelope and trigger ids
-	messages map[string]map[string]any
-	respURLs map[string]*responseURL
+	calls   []Call
+	limits  map[string]*rateLimit
+	faults  []*injected
+	release chan struct{} // closed by ReleaseHangs
+	rand    *rand.Rand
 
-	tickets    map[string]bool
-	conns      map[int]*conn
-	connSeq    int
-	total      int // hello'd connections ever
-	rr         int
-	pings      int
-	pongs      int
-	pending    map[string][]*pending
-	acked      map[string]bool
-	acks       []Ack
-	badFrames  int
-	envelopes  int
-	disconnect int
+	channelLimiters map[string]*rate.Limiter
+	handlers        map[string]HandlerFunc
+	seq             int // for ts, tickets, envelope and trigger ids
+	messages        map[string]map[string]any
+	respURLs        map[string]*responseURL
+
+	tickets     map[string]bool
+	conns       map[int]*conn
+	connSeq     int
+	total       int // hello'd connections ever
+	rr          int
+	pings       int
+	pongs       int
+	pending     map[string][]*pending
+	acked       map[string]bool
+	acks        []Ack
+	badFrames   int
+	envelopes   int
+	disconnect  int
+	redelivered int
 }
 
 // New starts a fake Slack on a loopback port.
@@ -113,22 +125,27 @@ func New(opts ...Option) *Server {
 		ackTimeout:      3 * time.Second,
 		disconnectGrace: time.Second,
 		now:             time.Now,
+		seed:            1,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	s := &Server{
-		cfg:      cfg,
-		done:     make(chan struct{}),
-		changed:  make(chan struct{}),
-		limits:   map[string]*rateLimit{},
-		handlers: map[string]HandlerFunc{},
-		messages: map[string]map[string]any{},
-		respURLs: map[string]*responseURL{},
-		tickets:  map[string]bool{},
-		conns:    map[int]*conn{},
-		pending:  map[string][]*pending{},
-		acked:    map[string]bool{},
+		cfg:     cfg,
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+		limits:  map[string]*rateLimit{},
+		release: make(chan struct{}),
+		rand:    newRand(cfg.seed),
+
+		channelLimiters: map[string]*rate.Limiter{},
+		handlers:        map[string]HandlerFunc{},
+		messages:        map[string]map[string]any{},
+		respURLs:        map[string]*responseURL{},
+		tickets:         map[string]bool{},
+		conns:           map[int]*conn{},
+		pending:         map[string][]*pending{},
+		acked:           map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
@@ -228,6 +245,7 @@ type Stats struct {
 	Acks        int // messages with an envelope_id received, see Acks
 	Disconnects int // disconnect messages sent
 	BadFrames   int // client messages that were not JSON
+	Redelivered int // envelopes sent again for want of an ack (WithRedelivery)
 }
 
 // Stats returns the current counters.
@@ -246,7 +264,7 @@ func (s *Server) statsLocked() Stats {
 	}
 	return Stats{
 		Open: len(s.conns), Live: live, Total: s.total, Pings: s.pings, Pongs: s.pongs,
-		Envelopes: s.envelopes, Acks: len(s.acks), Disconnects: s.disconnect, BadFrames: s.badFrames,
+		Envelopes: s.envelopes, Acks: len(s.acks), Disconnects: s.disconnect, BadFrames: s.badFrames, Redelivered: s.redelivered,
 	}
 }
 

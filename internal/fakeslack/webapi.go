@@ -34,7 +34,11 @@ type Call struct {
 	Time    time.Time      // when it arrived, by the server's clock
 	Status  int            // HTTP status answered
 	Error   string         // the "error" answered, "" when ok
-	Limited bool           // answered 429 because of RateLimit
+	Limited bool           // answered 429 because of RateLimit, WithChannelLimit or a 429 Fault
+	// Fault is set when an injected Fault hit the call. With
+	// AfterProcessing the call took effect (Error is ""), but the client got
+	// a late answer, a failure or none.
+	Fault *Fault
 }
 
 // Param returns a parameter by name: a query or form field, or a field of the
@@ -186,16 +190,53 @@ func (s *Server) readCall(r *http.Request, method string) (Call, string) {
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
 	c, slackErr := s.readCall(r, method)
+	s.serve(w, r, &c, func() (map[string]any, http.Header) { return s.answerLocked(&c, slackErr) })
+}
 
+// serve answers a call with answer (run with s.mu held), applying the
+// fault that matches it, and records it. A call is recorded before its
+// answer is written, so a client call that has returned is always visible
+// in Calls.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *Call, answer func() (map[string]any, http.Header)) {
 	s.mu.Lock()
-	resp, header := s.answerLocked(&c, slackErr)
-	s.calls = append(s.calls, c)
+	f := s.takeFaultLocked(c)
+	s.mu.Unlock()
+	c.Fault = f
+	if f != nil && !f.AfterProcessing {
+		if !s.hold(r, f) {
+			c.Error = "fault:hung"
+			s.record(*c)
+			return
+		}
+		if f.Status != 0 || f.Reset {
+			c.Status, c.Error, c.Limited = f.Status, faultError(f), f.Status == http.StatusTooManyRequests
+			s.record(*c)
+			failAnswer(w, f)
+			return
+		}
+	}
+	s.mu.Lock()
+	resp, header := answer()
+	s.calls = append(s.calls, *c)
 	s.notifyLocked()
 	s.mu.Unlock()
-
-	// Recorded before answering, so a client call that has returned is
-	// always visible in Calls.
+	if f != nil && f.AfterProcessing && (!s.hold(r, f) || failAnswer(w, f)) {
+		return
+	}
+	if resp == nil {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(c.Status)
+		_, _ = io.WriteString(w, c.Error)
+		return
+	}
 	writeJSON(w, c.Status, header, resp)
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	s.notifyLocked()
 }
 
 func (s *Server) answerLocked(c *Call, slackErr string) (map[string]any, http.Header) {
@@ -203,6 +244,14 @@ func (s *Server) answerLocked(c *Call, slackErr string) (map[string]any, http.He
 	if after, ok := s.takeLimitLocked(c.Method); ok {
 		c.Status, c.Limited, c.Error = http.StatusTooManyRequests, true, "ratelimited"
 		h := http.Header{"Retry-After": {strconv.Itoa(int(math.Ceil(after.Seconds())))}}
+		return fail(c.Error), h
+	}
+	if c.Method == "chat.postMessage" && slackErr == "" && s.channelLimitedLocked(c.Param("channel")) {
+		c.Status, c.Limited, c.Error = http.StatusTooManyRequests, true, "ratelimited"
+		var h http.Header
+		if !s.cfg.channelLimit.NoRetryAfter {
+			h = http.Header{"Retry-After": {"1"}}
+		}
 		return fail(c.Error), h
 	}
 	resp := s.dispatchLocked(*c, slackErr)
@@ -341,6 +390,13 @@ func (s *Server) postMessageLocked(c Call) map[string]any {
 	if thread := c.Param("thread_ts"); thread != "" {
 		msg["thread_ts"] = thread
 	}
+	if raw := c.Param("metadata"); raw != "" {
+		var md map[string]any
+		if json.Unmarshal([]byte(raw), &md) != nil {
+			return fail("invalid_metadata_format")
+		}
+		msg["metadata"] = md // stored; Slack returns it only to history reads
+	}
 	s.messages[channel+"/"+ts] = msg
 	return map[string]any{"ok": true, "channel": channel, "ts": ts, "message": maps.Clone(msg)}
 }
@@ -420,20 +476,9 @@ func (s *Server) responseURLLocked() string {
 
 func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	c, slackErr := s.readCall(r, MethodResponseURL)
-
-	s.mu.Lock()
-	resp, header := s.answerResponseURLLocked(&c, r.PathValue("id"), slackErr)
-	s.calls = append(s.calls, c)
-	s.notifyLocked()
-	s.mu.Unlock()
-
-	if resp == nil {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(c.Status)
-		_, _ = io.WriteString(w, c.Error)
-		return
-	}
-	writeJSON(w, c.Status, header, resp)
+	s.serve(w, r, &c, func() (map[string]any, http.Header) {
+		return s.answerResponseURLLocked(&c, r.PathValue("id"), slackErr)
+	})
 }
 
 // answerResponseURLLocked returns nil for a plain-text answer.
