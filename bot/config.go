@@ -55,8 +55,8 @@ const DefaultAPIURL = "https://slack.com/api/"
 func ParseConfig(getenv func(string) string) (Config, error) {
 	c := Config{APIURL: DefaultAPIURL, ShutdownGrace: DefaultShutdownGrace, CallTimeout: DefaultCallTimeout, DownExitAfter: DefaultDownExitAfter}
 	var problems []string
-	duration := func(name string, dst *time.Duration, zeroOK bool) {
-		s := strings.TrimSpace(getenv(name))
+	duration := func(name, s string, dst *time.Duration, zeroOK bool) {
+		s = strings.TrimSpace(s)
 		if s == "" {
 			return
 		}
@@ -70,9 +70,9 @@ func ParseConfig(getenv func(string) string) (Config, error) {
 			*dst = d
 		}
 	}
-	duration("SHUTDOWN_GRACE", &c.ShutdownGrace, false)
-	duration("SLACK_CALL_TIMEOUT", &c.CallTimeout, false)
-	duration("SLACK_DOWN_EXIT_AFTER", &c.DownExitAfter, true)
+	duration("SHUTDOWN_GRACE", getenv("SHUTDOWN_GRACE"), &c.ShutdownGrace, false)
+	duration("SLACK_CALL_TIMEOUT", getenv("SLACK_CALL_TIMEOUT"), &c.CallTimeout, false)
+	duration("SLACK_DOWN_EXIT_AFTER", getenv("SLACK_DOWN_EXIT_AFTER"), &c.DownExitAfter, true)
 	bot := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
 	switch {
 	case bot == "":

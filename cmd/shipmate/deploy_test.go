@@ -676,6 +676,9 @@ func TestDeployEnvVarsTable(t *testing.T) {
 		{"QUIZ_SCHEDULE", equal(quiz.DefaultSchedule)},
 		{"QUIZ_GRACE", dur(quiz.DefaultGrace)},
 		{"QUIZ_REVEAL_AFTER", dur(quiz.DefaultRevealAfter)},
+		{"SHUTDOWN_GRACE", dur(bot.DefaultShutdownGrace)},
+		{"SLACK_CALL_TIMEOUT", dur(bot.DefaultCallTimeout)},
+		{"SLACK_DOWN_EXIT_AFTER", dur(bot.DefaultDownExitAfter)},
 		{"LOG_FORMAT", equal("json")},
 		{"LOG_LEVEL", equal("info")},
 	} {

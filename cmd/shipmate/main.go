@@ -7,6 +7,7 @@
 //	shipmate validate [DIR]     check a content directory
 //	shipmate eval FILE.jsonl    measure answer quality on labelled questions
 //	shipmate serve              run the Slack bot
+//	shipmate healthcheck        exit 0 if a running serve is ready
 package main
 
 import (
@@ -58,6 +59,7 @@ const usage = `usage:
   shipmate eval [--min-precision P] [--min-abstain A] FILE.jsonl
                                      measure answer quality on labelled questions
   shipmate serve                     run the Slack bot (see .env.example)
+  shipmate healthcheck               exit 0 if the serve on HTTP_ADDR is ready, 1 if not
 
 CONTENT_DIR=DIR serves a team's own content instead of the built-in one.`
 
@@ -96,5 +98,7 @@ func init() {
 		"validate": cmdValidate,
 		"eval":     cmdEval,
 		"serve":    cmdServe,
+
+		"healthcheck": cmdHealthcheck,
 	}
 }

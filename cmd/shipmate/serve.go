@@ -15,6 +15,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"shipmate/bot"
+	"shipmate/metrics"
 	"shipmate/quiz"
 	"shipmate/store"
 )
@@ -92,12 +93,13 @@ func cmdServe(ctx context.Context, e env) error {
 		return fmt.Errorf("DATA_DIR %s: %w", dataDir, err)
 	}
 	defer st.Close()
+	m := metrics.New()
 	cmds := bot.NewCommands(ix, ix.Base())
-	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{})
+	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m})
 	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz")})
 	cmds.WithQuiz(q, time.Now)
 
-	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, log)
+	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, m.Handler(), log)
 	if err != nil {
 		return err
 	}
@@ -126,10 +128,11 @@ func cmdServe(ctx context.Context, e env) error {
 	return nil
 }
 
-// serveHealth serves /healthz (the process is alive) and /readyz (connected
-// to Slack, index loaded) on addr; an empty addr turns it off. It logs the
-// address it listens on, so ":0" can be found.
-func serveHealth(addr string, ready func() bool, log *slog.Logger) (stop func(), err error) {
+// serveHealth serves /healthz (the process is alive), /readyz (connected
+// to Slack and its Web API answering, see bot.Bot.Ready) and /metrics
+// (Prometheus) on addr; an empty addr turns it off. It logs the address it
+// listens on, so ":0" can be found.
+func serveHealth(addr string, ready func() bool, metrics http.Handler, log *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
@@ -148,7 +151,8 @@ func serveHealth(addr string, ready func() bool, log *slog.Logger) (stop func(),
 		}
 		io.WriteString(w, "ready\n")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	mux.Handle("GET /metrics", metrics)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -158,9 +162,12 @@ func serveHealth(addr string, ready func() bool, log *slog.Logger) (stop func(),
 	}()
 	log.Info("health endpoints listening", "addr", ln.Addr().String())
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Bounded: the process exits within seconds of SIGTERM.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		srv.Shutdown(ctx)
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
 		<-done
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,15 +21,46 @@ import (
 	"shipmate/store"
 )
 
-// TestMain lets a test run the real program in a child process: with
-// SHIPMATE_RUN_MAIN set, the test binary is shipmate.
-func TestMain(m *testing.M) {
-	if os.Getenv("SHIPMATE_RUN_MAIN") != "" {
-		os.Args = append([]string{"shipmate"}, strings.Fields(os.Getenv("SHIPMATE_RUN_MAIN"))...)
-		main()
-		os.Exit(0)
+// binary is the real shipmate binary, built once for the process tests
+// (with -race when the tests run with it), so they exercise what ships.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "shipmate-bin-")
+	if err != nil {
+		return "", err
 	}
-	os.Exit(m.Run())
+	bin := filepath.Join(dir, "shipmate")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	// go test puts its own toolchain first on PATH.
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin, err := binary(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+// shipmateCmd is the built binary with args, environment env (on top of
+// this process's) and a working directory without a .env.
+func shipmateCmd(t *testing.T, ctx context.Context, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
 }
 
 // child is `shipmate serve` running as a process against a fake Slack.
@@ -50,19 +82,15 @@ func (c *child) Logs() string {
 // waits until its health endpoints listen.
 func startServe(t *testing.T, ctx context.Context, srv *fakeslack.Server, env ...string) *child {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Dir = t.TempDir() // no .env here
-	cmd.Env = append(os.Environ(),
-		"SHIPMATE_RUN_MAIN=serve",
-		"SLACK_BOT_TOKEN="+srv.BotToken(),
-		"SLACK_APP_TOKEN="+srv.AppToken(),
-		"SLACK_API_URL="+srv.APIURL(),
+	cmd := shipmateCmd(t, ctx, append([]string{
+		"SLACK_BOT_TOKEN=" + srv.BotToken(),
+		"SLACK_APP_TOKEN=" + srv.AppToken(),
+		"SLACK_API_URL=" + srv.APIURL(),
 		"HTTP_ADDR=127.0.0.1:0",
 		"LOG_FORMAT=json",
 		"QUIZ_CHANNEL=",
-		"DATA_DIR="+t.TempDir(),
-	)
-	cmd.Env = append(cmd.Env, env...)
+		"DATA_DIR=" + t.TempDir(),
+	}, env...), "serve")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
