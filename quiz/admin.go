@@ -2,7 +2,6 @@ package quiz
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -24,9 +23,11 @@ func (q *Quiz) admin(user string) error {
 }
 
 // PostNow posts a quiz at once, revealing the open one first, as user. It
-// goes through the same slot claim as the schedule, under a manual slot
-// key. A double submit posts once: a request within manualWindow (10 s) of
-// another manual post to the channel, from any process, gets
+// stores a request under a manual slot key for the scheduler (in this
+// process or another replica) and waits for the post, at most awaitLimit:
+// ErrQueued if the scheduler has not posted it by then, ErrNotPosted if it
+// could not. A double submit posts once: a request within manualWindow
+// (10 s) of another manual post to the channel, from any process, gets
 // ErrAlreadyPosted. It posts even while paused.
 func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 	if err := q.admin(user); err != nil {
@@ -39,50 +40,86 @@ func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 		Due:     now,
 		Manual:  true,
 	}
-	p, won, err := q.postSlot(ctx, s, now, false)
+	_, won, err := q.st.RequestPost(ctx, s, now.Add(-manualWindow))
 	if err != nil {
-		if won {
-			// Nothing retries a manual slot: settle it, so that the
-			// admin may try again at once and its quiz, if the message
-			// did go out, answers clicks with "closed".
-			if _, serr := q.st.SettleSlot(context.WithoutCancel(ctx), s, SlotMissed, q.owner, now); serr != nil {
-				err = errors.Join(err, fmt.Errorf("settle failed manual slot %s: %w", s.Key, serr))
-			}
-		}
-		return Post{}, err
+		q.metrics.QuizStoreError("request_post")
+		return Post{}, fmt.Errorf("request a post: %w", err)
 	}
 	if !won {
 		return Post{}, ErrAlreadyPosted
 	}
 	q.poke()
-	return p, nil
+	var post Post
+	err = q.await(ctx, func() (bool, error) {
+		rec, _, err := q.st.Slot(ctx, s.Key)
+		if err != nil || rec.State == SlotClaimed {
+			return false, err
+		}
+		if rec.State != SlotPosted {
+			return true, ErrNotPosted
+		}
+		r, err := q.st.Quiz(ctx, rec.QuizID)
+		post = postOf(r)
+		return true, err
+	})
+	return post, err
 }
 
-// RevealNow reveals the open quiz at once, as user, and returns how many
-// quizzes it revealed; ErrNoOpenQuiz if there was none.
+// await calls done after every tick of this process's scheduler, and every
+// half second for one in another process, until it reports true, for at
+// most awaitLimit; then ErrQueued.
+func (q *Quiz) await(ctx context.Context, done func() (bool, error)) error {
+	limit := time.NewTimer(awaitLimit)
+	defer limit.Stop()
+	every := time.NewTicker(500 * time.Millisecond)
+	defer every.Stop()
+	for {
+		ticked := q.tickDone()
+		ok, err := done()
+		if ok || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-limit.C:
+			return ErrQueued
+		case <-ticked:
+		case <-every.C:
+		}
+	}
+}
+
+// RevealNow reveals the open quizzes at once, as user, and returns how many
+// it revealed; ErrNoOpenQuiz if there was none. Like PostNow it asks the
+// scheduler and waits for it, returning ErrQueued if it is slow.
 func (q *Quiz) RevealNow(ctx context.Context, user string) (int, error) {
 	if err := q.admin(user); err != nil {
 		return 0, err
 	}
-	now := q.clock.Now()
 	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
 	if err != nil {
 		return 0, fmt.Errorf("list open quizzes: %w", err)
 	}
-	n := 0
-	for _, r := range open {
-		won, err := q.reveal(ctx, r, now, "reveal now")
-		if err != nil {
-			return n, err
-		}
-		if won {
-			n++
-		}
+	n, err := q.st.RequestReveal(ctx, q.cfg.Channel, q.clock.Now())
+	if err != nil {
+		q.metrics.QuizStoreError("request_reveal")
+		return 0, fmt.Errorf("request a reveal: %w", err)
 	}
 	if n == 0 {
 		return 0, ErrNoOpenQuiz
 	}
-	return n, nil
+	q.poke()
+	err = q.await(ctx, func() (bool, error) {
+		for _, r := range open {
+			r, err := q.st.Quiz(ctx, r.ID)
+			if err != nil || r.RevealedAt.IsZero() {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	return n, err
 }
 
 // Skip records the next scheduled slot as skipped, as user, and returns
@@ -97,7 +134,7 @@ func (q *Quiz) Skip(ctx context.Context, user string) (Slot, error) {
 		return Slot{}, fmt.Errorf("skip: the schedule never fires again")
 	}
 	s := Slot{Key: n.key(q.cfg.Channel), Channel: q.cfg.Channel, Due: n.at}
-	rec, err := q.st.SettleSlot(ctx, s, SlotSkipped, q.owner, now)
+	rec, err := q.st.SettleSlot(ctx, s, SlotSkipped, now)
 	if err != nil {
 		return Slot{}, fmt.Errorf("skip slot %s: %w", s.Key, err)
 	}

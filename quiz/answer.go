@@ -42,37 +42,67 @@ func Grade(q content.Question, choice int) Result {
 	return r
 }
 
-// Answer records user's answer to a posted quiz. Only the first answer
+// Click is a click on a daily quiz answer button: the quiz and choice its
+// value names, who clicked, and the message it was clicked on.
+type Click struct {
+	QuizID    int64
+	Choice    int
+	User      string
+	Channel   string
+	MessageTS string
+}
+
+// Answer records a click's answer to a posted quiz. Only the first answer
 // counts: a second click returns Already with the first choice. A click
-// after the reveal returns Closed and scores nothing. The answer is durable
-// when Answer returns, so the bot may then say it was recorded. It returns
-// ErrNotFound for an unknown quiz and ErrBadChoice for a choice the
-// question does not have.
-func (q *Quiz) Answer(ctx context.Context, quizID int64, user string, choice int) (Result, error) {
-	r, err := q.st.Quiz(ctx, quizID)
+// after the reveal returns Closed and scores nothing. A click counts only on
+// the quiz message Shipmate posted: on any other message (a copy in another
+// channel) it returns ErrWrongMessage. The answer is durable when Answer
+// returns, so the bot may then say it was recorded. It returns ErrNotFound
+// for an unknown quiz and ErrBadChoice for a choice the question does not
+// have.
+func (q *Quiz) Answer(ctx context.Context, c Click) (Result, error) {
+	r, err := q.st.Quiz(ctx, c.QuizID)
 	if err != nil {
-		return Result{}, fmt.Errorf("load quiz %d: %w", quizID, err)
+		q.metrics.QuizAnswered("rejected")
+		return Result{}, fmt.Errorf("load quiz %d: %w", c.QuizID, err)
 	}
-	if choice < 0 || choice >= len(r.Question.Choices) {
-		return Result{}, fmt.Errorf("answer %d to quiz %d: %w", choice, quizID, ErrBadChoice)
+	if c.Choice < 0 || c.Choice >= len(r.Question.Choices) {
+		q.metrics.QuizAnswered("rejected")
+		return Result{}, fmt.Errorf("answer %d to quiz %d: %w", c.Choice, c.QuizID, ErrBadChoice)
+	}
+	// Before the post is recorded (a click racing the post's response, or a
+	// post being reconciled) the message's ts is not known yet; the channel
+	// still has to be the quiz's.
+	if c.Channel != r.Channel || (r.MessageTS != "" && c.MessageTS != r.MessageTS) {
+		q.metrics.QuizAnswered("rejected")
+		return Result{}, fmt.Errorf("answer to quiz %d on message %s/%s, posted as %s/%s: %w",
+			c.QuizID, c.Channel, c.MessageTS, r.Channel, r.MessageTS, ErrWrongMessage)
 	}
 	out, err := q.st.RecordAnswer(ctx, AnswerRecord{
-		QuizID:  quizID,
-		User:    user,
-		Choice:  choice,
-		Correct: choice == r.Question.Correct(),
+		QuizID:  c.QuizID,
+		User:    c.User,
+		Choice:  c.Choice,
+		Correct: c.Choice == r.Question.Correct(),
 		At:      q.clock.Now(),
 	})
 	if err != nil {
-		return Result{}, fmt.Errorf("record answer to quiz %d: %w", quizID, err)
+		q.metrics.QuizStoreError("record_answer")
+		return Result{}, fmt.Errorf("record answer to quiz %d: %w", c.QuizID, err)
 	}
+	choice := c.Choice
 	if out.Already {
 		choice = out.Stored.Choice
 	}
 	res := Grade(r.Question, choice)
-	res.QuizID, res.Already, res.Closed = quizID, out.Already, out.Closed
-	if !out.Already && !out.Closed {
-		q.markDirty(quizID)
+	res.QuizID, res.Already, res.Closed = c.QuizID, out.Already, out.Closed
+	switch {
+	case out.Already:
+		q.metrics.QuizAnswered("already")
+	case out.Closed:
+		q.metrics.QuizAnswered("closed")
+	default:
+		q.metrics.QuizAnswered("recorded")
+		q.kickCount()
 	}
 	return res, nil
 }

@@ -1,8 +1,16 @@
 // Package quiz runs Shipmate's daily quiz: it decides when a quiz is due and
-// makes sure each is posted exactly once (across restarts, crashes, DST
-// changes and several replicas), picks questions so that the team learns
-// (no repeats within a cycle, balanced topics, spaced review of what the
-// team got wrong), records answers, reveals results and keeps scores.
+// makes sure each is posted, revealed and congratulated exactly once (across
+// restarts, crashes at any point, DST changes and several replicas), picks
+// questions so that the team learns (no repeats within a cycle, balanced
+// topics, spaced review of what the team got wrong), records answers and
+// keeps scores.
+//
+// One process at a time schedules: the one holding the Store's scheduler
+// lock, a lock of the database itself that its holder loses when it dies.
+// Every step that talks to Slack is recorded before the call (the intent)
+// and after it (the outcome); a scheduler taking over looks in Slack for
+// the outcome of any call that may have been made, by the marker each
+// message carries, so nothing waits for a lease to run out.
 //
 // It holds no Slack code: it declares the Store it persists to (implemented
 // by package store) and the Publisher that shows quizzes (implemented by
@@ -11,14 +19,12 @@ package quiz
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,25 +39,27 @@ var (
 	ErrNoChannel = errors.New("no quiz channel configured")
 	// ErrBadChoice means the choice is not one of the question's.
 	ErrBadChoice = errors.New("no such choice")
+	// ErrWrongMessage means a quiz button was clicked on a message other
+	// than the quiz message Shipmate posted (a copy in another channel).
+	ErrWrongMessage = errors.New("not the quiz message")
 	// ErrEmptyBank means there is no question to ask.
 	ErrEmptyBank = errors.New("quiz bank is empty")
 	// ErrNoOpenQuiz means there is nothing to reveal.
 	ErrNoOpenQuiz = errors.New("no open quiz")
 	// ErrAlreadyPosted means the slot was already taken (a repeated PostNow).
 	ErrAlreadyPosted = errors.New("quiz already posted")
+	// ErrQueued means a PostNow or RevealNow was stored but the scheduler
+	// (perhaps in another replica) has not finished it yet.
+	ErrQueued = errors.New("queued for the scheduler")
+	// ErrNotPosted means the scheduler could not post a PostNow request.
+	ErrNotPosted = errors.New("the quiz could not be posted")
 )
 
 const (
-	// lease is how long a claim on a slot or a reveal is held before
-	// another scheduler may take it over, and so how soon a crash is
-	// reconciled. The claim is renewed for a whole lease right before the
-	// Publisher call it protects, so the lease only has to cover that call
-	// (publishTimeout) and the store calls recording it (each waits at
-	// most the store's busy timeout), with room to spare.
-	lease = 5 * time.Minute
-	// publishTimeout bounds a Publisher call, well inside the lease, so a
-	// slow call cannot outlive its claim and be repeated by someone else.
-	publishTimeout = time.Minute
+	// publishTimeout bounds a Publisher call, retries included. It is also
+	// how long after a post attempt began a message may still appear in
+	// Slack, so a post that cannot be found is made again only after it.
+	publishTimeout = 15 * time.Second
 	// lateAfter is how long after its time a slot still counts as on time:
 	// a timer fires a little after the slot, and "late" should mean that
 	// Shipmate was not running at the slot's time. Posting within lateAfter
@@ -60,21 +68,48 @@ const (
 	// manualWindow is how soon after one PostNow another is taken for a
 	// double submit and refused.
 	manualWindow = 10 * time.Second
+	// requestExpiry is how long a PostNow request may wait for a
+	// scheduler before it is dropped: an admin who asked an hour ago does
+	// not expect the post now.
+	requestExpiry = 5 * time.Minute
+	// retryAfter is how soon a failed step (a Slack or store error) is tried again.
+	retryAfter = 30 * time.Second
+	// giveUpAfter is how long an unconfirmed post is looked for in Slack
+	// (while Slack errors) before it is given up.
+	giveUpAfter = 30 * time.Minute
 	// recordAttempts and recordBackoff bound the retries of a store write
-	// that records a Publisher call already made (MarkPosted,
-	// MarkRevealed): the backoff starts at recordBackoff and doubles.
+	// that records a Publisher call already made: the backoff starts at
+	// recordBackoff and doubles.
 	recordAttempts = 4
 	recordBackoff  = 100 * time.Millisecond
-	// recordRetry is how often Run retries recording a post whose
-	// recording still failed after those retries.
-	recordRetry = time.Minute
 	// maxRevealAttempts bounds retries of a reveal Slack keeps rejecting
 	// (the message was deleted, say).
 	maxRevealAttempts = 5
-	// DefaultPollInterval is how often Run re-reads the store even when
-	// nothing is due, to notice changes made by other processes.
+	// lockRetry is how soon the scheduler lock is asked for again after
+	// the database failed to answer.
+	lockRetry = 5 * time.Second
+	// awaitLimit bounds how long PostNow and RevealNow wait for the scheduler.
+	awaitLimit = publishTimeout + 5*time.Second
+	// DefaultPollInterval is how often the scheduler re-reads the store
+	// even when nothing is due, to notice changes made by other processes.
 	DefaultPollInterval = 10 * time.Minute
 )
+
+// Metrics counts what the quiz does, for a metrics endpoint. Outcomes of
+// an answer are "recorded", "already", "closed" and "rejected".
+type Metrics interface {
+	QuizPosted()
+	QuizAnswered(outcome string)
+	QuizRevealed()
+	QuizStoreError(op string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) QuizPosted()           {}
+func (noMetrics) QuizAnswered(string)   {}
+func (noMetrics) QuizRevealed()         {}
+func (noMetrics) QuizStoreError(string) {}
 
 // Options are the optional dependencies of a Quiz.
 type Options struct {
@@ -83,75 +118,74 @@ type Options struct {
 	// Seed makes question picks reproducible; the same store state and
 	// seed give the same pick.
 	Seed uint64
-	// Owner names this process in claims; empty: host, pid and a random
-	// suffix.
-	Owner string
 	// PollInterval overrides DefaultPollInterval.
 	PollInterval time.Duration
+	// Metrics counts posts, answers, reveals and store errors; nil: none.
+	Metrics Metrics
 }
 
 // Quiz is the daily quiz of one channel. Its methods are safe for
 // concurrent use; Run drives the schedule.
 type Quiz struct {
-	cfg   Config
-	st    Store
-	pub   Publisher
-	clock Clock
-	log   *slog.Logger
-	seed  uint64
-	owner string
-	poll  time.Duration
-	slots slotTimes
-	loc   *time.Location
+	cfg     Config
+	st      Store
+	pub     Publisher
+	clock   Clock
+	log     *slog.Logger
+	seed    uint64
+	poll    time.Duration
+	slots   slotTimes
+	loc     *time.Location
+	metrics Metrics
 
 	mu        sync.Mutex
 	bank      []content.Question
 	byID      map[string]content.Question
 	practiced uint64
 
-	// pubMu orders count updates and reveals within this process so a late
-	// count update never overwrites a reveal.
+	// pubMu orders count updates and reveals within this process so a
+	// count update never lands after a reveal.
 	pubMu sync.Mutex
 
 	// firstSeenKey and firstSeenAt say when this process first saw the
 	// latest due slot, so that a post delayed by retries is not labelled
-	// late. Only Run's goroutine uses them.
+	// late. Only the scheduler goroutine uses them.
 	firstSeenKey string
 	firstSeenAt  time.Time
 
-	// unrecorded holds, by quiz id, the posts that went out but whose
-	// MarkPosted kept failing. Run keeps trying to record them, and never
-	// posts their slot again.
-	unrecMu    sync.Mutex
-	unrecorded map[int64]Posting
+	// unrecorded holds, by quiz id, posts that went out but whose
+	// MarkPosted failed, to record them without asking Slack; a restart
+	// that lost them finds the message in Slack instead.
+	stateMu     sync.Mutex
+	unrecorded  map[int64]Posting
+	revealFails map[int64]int
+	shown       map[int64]int // answer count last shown, by quiz
 
-	dirtyMu sync.Mutex
-	dirty   map[int64]bool
-	kick    chan struct{}
-
-	wakeup chan struct{}
+	kick   chan struct{} // wakes the count loop
+	wakeup chan struct{} // wakes the scheduler
+	ticked chan struct{} // closed and replaced after every tick
 }
 
 // New returns the quiz for cfg, persisting to st and publishing through
 // pub, asking questions from bank. It does no I/O; Run starts the work.
 func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Options) *Quiz {
 	q := &Quiz{
-		cfg:   cfg,
-		st:    st,
-		pub:   pub,
-		clock: opts.Clock,
-		log:   opts.Logger,
-		seed:  opts.Seed,
-		owner: opts.Owner,
-		poll:  opts.PollInterval,
-		slots: newSlotTimes(cfg.Schedule),
-		loc:   cfg.Location(),
-		dirty: map[int64]bool{},
-		kick:  make(chan struct{}, 1),
-
-		unrecorded: map[int64]Posting{},
-
-		wakeup: make(chan struct{}, 1),
+		cfg:         cfg,
+		st:          st,
+		pub:         pub,
+		clock:       opts.Clock,
+		log:         opts.Logger,
+		seed:        opts.Seed,
+		poll:        opts.PollInterval,
+		slots:       newSlotTimes(cfg.Schedule),
+		loc:         cfg.Location(),
+		metrics:     opts.Metrics,
+		unrecorded:  map[int64]Posting{},
+		revealFails: map[int64]int{},
+		shown:       map[int64]int{},
+		kick:        make(chan struct{}, 1),
+		wakeup:      make(chan struct{}, 1),
+		ticked:      make(chan struct{}),
 	}
 	if q.clock == nil {
 		q.clock = SystemClock{}
@@ -159,21 +193,14 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 	if q.log == nil {
 		q.log = slog.New(slog.DiscardHandler)
 	}
-	if q.owner == "" {
-		q.owner = defaultOwner()
-	}
 	if q.poll <= 0 {
 		q.poll = DefaultPollInterval
 	}
+	if q.metrics == nil {
+		q.metrics = noMetrics{}
+	}
 	q.SetBank(bank)
 	return q
-}
-
-func defaultOwner() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // SetBank replaces the questions to ask, for a reload. Invalid questions
@@ -200,31 +227,86 @@ func (q *Quiz) currentBank() []content.Question {
 	return q.bank
 }
 
-// Run posts scheduled quizzes and reveals them until ctx ends, then waits
-// for its goroutines and returns nil. It wakes on start, at each slot of
-// the schedule, when a reveal or a lease is due, after PostNow, and at
-// least every poll interval, and each time decides from the store what is
-// left to do, so it is safe to run in several processes sharing one store.
+// Run schedules the quiz until ctx ends, then returns nil. It first waits
+// for the scheduler lock, so with several replicas one schedules and the
+// others stand by, taking over within seconds of its exit or death. While
+// it holds the lock it wakes on start, at each slot, when a reveal is due,
+// on PostNow and RevealNow requests and new answers (from any replica),
+// and at least every poll interval, and each time decides from the store
+// what is left to do. When ctx ends it finishes the Slack call in flight,
+// records it, and releases the lock.
 func (q *Quiz) Run(ctx context.Context) error {
+	if q.cfg.Channel == "" {
+		<-ctx.Done()
+		return nil
+	}
+	for ctx.Err() == nil {
+		term, err := q.st.LockScheduler(ctx, q.cfg.Channel)
+		if ctx.Err() != nil {
+			if term != nil {
+				term.Release()
+			}
+			return nil
+		}
+		if err != nil {
+			q.metrics.QuizStoreError("lock_scheduler")
+			q.log.Error("quiz: cannot take the scheduler lock; trying again", "err", err, "retry_in", lockRetry)
+			t := time.NewTimer(lockRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
+			continue
+		}
+		q.lead(ctx, term)
+		term.Release()
+		if ctx.Err() == nil {
+			q.log.Warn("quiz: lost the scheduler lock (database connection dropped); waiting to take it again")
+		}
+	}
+	return nil
+}
+
+// lead runs the scheduler for one term of the lock, until ctx ends or the
+// lock is lost.
+func (q *Quiz) lead(ctx context.Context, term Term) {
+	q.log.Info("quiz: this process runs the quiz scheduler", "epoch", term.Epoch())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wg.Go(func() {
+		select {
+		case <-term.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	q.stateMu.Lock()
+	clear(q.shown)
+	q.stateMu.Unlock()
 	wg.Go(func() { q.countLoop(ctx) })
+	q.kickCount() // show counts that other replicas' answers changed
 	for {
-		wake := q.safeTick(ctx)
+		wake := q.safeTick(ctx, term)
 		t := q.clock.NewTimer(wake.Sub(q.clock.Now()))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return
 		case <-q.wakeup:
 			t.Stop()
+		case <-term.Wake():
+			t.Stop()
+			q.kickCount()
 		case <-t.C():
 		}
 	}
 }
 
-// poke wakes Run to look at the store again, after a change made outside
-// it (PostNow sets a new reveal time).
+// poke wakes the scheduler, if it runs in this process, to look at the
+// store again after a change made outside it.
 func (q *Quiz) poke() {
 	select {
 	case q.wakeup <- struct{}{}:
@@ -232,18 +314,31 @@ func (q *Quiz) poke() {
 	}
 }
 
+// tickDone returns a channel closed after the next tick.
+func (q *Quiz) tickDone() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ticked
+}
+
 // safeTick runs one tick, turning a panic into a log line, and returns
 // when to wake next.
-func (q *Quiz) safeTick(ctx context.Context) (wake time.Time) {
+func (q *Quiz) safeTick(ctx context.Context, term Term) (wake time.Time) {
 	now := q.clock.Now()
 	wake = now.Add(q.poll)
 	defer func() {
+		q.mu.Lock()
+		close(q.ticked)
+		q.ticked = make(chan struct{})
+		q.mu.Unlock()
+	}()
+	defer func() {
 		if r := recover(); r != nil {
 			q.log.Error("quiz: panic in scheduler", "panic", r, "stack", string(debug.Stack()))
-			wake = now.Add(min(q.poll, lease))
+			wake = now.Add(min(q.poll, retryAfter))
 		}
 	}()
-	w, err := q.tick(ctx, now)
+	w, err := q.tick(ctx, term, now)
 	if err != nil && ctx.Err() == nil {
 		q.log.Error("quiz: scheduler", "err", err)
 	}
@@ -253,61 +348,58 @@ func (q *Quiz) safeTick(ctx context.Context) (wake time.Time) {
 	return wake
 }
 
+// soonest collects the earliest future wake-up of a tick.
+type soonest struct {
+	now, at time.Time
+	errs    []error
+}
+
+func (s *soonest) add(t time.Time, err error) {
+	if !t.IsZero() && t.After(s.now) && (s.at.IsZero() || t.Before(s.at)) {
+		s.at = t
+	}
+	if err != nil {
+		s.errs = append(s.errs, err)
+	}
+}
+
 // tick does what is due at now and returns the earliest time something
 // else may become due (zero: nothing known).
-func (q *Quiz) tick(ctx context.Context, now time.Time) (time.Time, error) {
-	if q.cfg.Channel == "" {
-		return time.Time{}, nil
-	}
-	var wake time.Time
-	soonest := func(t time.Time) {
-		if !t.IsZero() && t.After(now) && (wake.IsZero() || t.Before(wake)) {
-			wake = t
-		}
-	}
+func (q *Quiz) tick(ctx context.Context, term Term, now time.Time) (time.Time, error) {
+	w := soonest{now: now}
 	if n, ok := q.slots.next(now); ok {
-		soonest(n.at)
+		w.add(n.at, nil)
 	}
-	// First, so that a post this process made is recorded before its slot
-	// is looked at.
-	w, err := q.recordUnrecorded(ctx, now)
-	soonest(w)
-	errs := []error{err}
+	// First: a post that may have gone out is settled before anything
+	// else is posted, so nothing is posted twice.
+	w.add(q.reconcile(ctx, term, now))
 	if s, ok := q.slots.latest(now); ok {
-		w, err := q.handleDueSlot(ctx, Slot{Key: s.key(q.cfg.Channel), Channel: q.cfg.Channel, Due: s.at}, now)
-		soonest(w)
-		errs = append(errs, err)
+		w.add(q.handleDueSlot(ctx, term, Slot{Key: s.key(q.cfg.Channel), Channel: q.cfg.Channel, Due: s.at}, now))
 	}
 	// After posting, so that a quiz just posted sets a wake-up for its reveal.
-	w, err = q.revealDue(ctx, now)
-	soonest(w)
-	errs = append(errs, err)
-	return wake, errors.Join(errs...)
+	w.add(q.revealDue(ctx, term, now))
+	return w.at, errors.Join(w.errs...)
 }
 
 // handleDueSlot posts the latest due slot if nobody has, it is within the
 // grace period and the quiz is not paused; otherwise it records why not.
-func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.Time, error) {
+func (q *Quiz) handleDueSlot(ctx context.Context, term Term, s Slot, now time.Time) (time.Time, error) {
 	if q.firstSeenKey != s.Key {
 		q.firstSeenKey, q.firstSeenAt = s.Key, now
 	}
-	rec, found, err := q.st.Slot(ctx, s.Key)
+	_, found, err := q.st.Slot(ctx, s.Key)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read slot %s: %w", s.Key, err)
+		q.metrics.QuizStoreError("slot")
+		return now.Add(retryAfter), fmt.Errorf("read slot %s: %w", s.Key, err)
 	}
-	if found && rec.State != SlotClaimed {
-		return time.Time{}, nil
-	}
-	if found && q.isUnrecorded(rec.QuizID) {
-		return now.Add(recordRetry), nil // posted by us: only its record is missing
-	}
-	if found && rec.LeaseUntil.After(now) {
-		return rec.LeaseUntil, nil // someone is posting it; check again when the lease ends
+	if found {
+		return time.Time{}, nil // posted, settled, or left to reconcile
 	}
 	if now.Sub(s.Due) > max(q.cfg.Grace, lateAfter) {
-		rec, err := q.st.SettleSlot(ctx, s, SlotMissed, q.owner, now)
+		rec, err := q.st.SettleSlot(ctx, s, SlotMissed, now)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("record missed slot %s: %w", s.Key, err)
+			q.metrics.QuizStoreError("settle_slot")
+			return now.Add(retryAfter), fmt.Errorf("record missed slot %s: %w", s.Key, err)
 		}
 		if rec.State == SlotMissed {
 			q.log.Warn("quiz: slot missed (bot was down past the grace period)", "slot", s.Key, "due", s.Due)
@@ -316,11 +408,13 @@ func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.T
 	}
 	paused, err := q.st.Paused(ctx, s.Channel)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read pause state: %w", err)
+		q.metrics.QuizStoreError("paused")
+		return now.Add(retryAfter), fmt.Errorf("read pause state: %w", err)
 	}
 	if paused {
-		if _, err := q.st.SettleSlot(ctx, s, SlotSkipped, q.owner, now); err != nil {
-			return time.Time{}, fmt.Errorf("record paused slot %s: %w", s.Key, err)
+		if _, err := q.st.SettleSlot(ctx, s, SlotSkipped, now); err != nil {
+			q.metrics.QuizStoreError("settle_slot")
+			return now.Add(retryAfter), fmt.Errorf("record paused slot %s: %w", s.Key, err)
 		}
 		q.log.Info("quiz: paused, slot skipped", "slot", s.Key)
 		return time.Time{}, nil
@@ -328,123 +422,337 @@ func (q *Quiz) handleDueSlot(ctx context.Context, s Slot, now time.Time) (time.T
 	// Late means this process was not running at the slot's time, not that
 	// a retry (after a Slack error, say) came later.
 	late := q.firstSeenAt.Sub(s.Due) > lateAfter
-	post, won, err := q.postSlot(ctx, s, now, late)
-	switch {
-	case err != nil || !won:
-		// The claim stays until its lease ends; a later tick retries
-		// while the slot is within grace. Or someone else holds it: look
-		// again when their lease may have ended.
-		return now.Add(lease), err
-	case q.isUnrecorded(post.QuizID):
-		return now.Add(recordRetry), nil
-	}
-	return time.Time{}, nil
+	return q.claimAndPost(ctx, term, s, now, late)
 }
 
-// postSlot claims s and, if won, reveals the open quiz, picks a question
-// and posts it, labelled late if late. won is false if someone else holds
-// or settled the slot, or took the claim over before the post. Once the
-// post is out, its error is nil: if recording it fails, it is logged and
-// kept for Run to record later.
-func (q *Quiz) postSlot(ctx context.Context, s Slot, now time.Time, late bool) (post Post, won bool, err error) {
-	var rec SlotRecord
-	if s.Manual {
-		rec, won, err = q.st.ClaimManualSlot(ctx, s, q.owner, now.Add(-manualWindow), now, now.Add(lease))
-	} else {
-		rec, won, err = q.st.ClaimSlot(ctx, s, q.owner, now, now.Add(lease))
-	}
+// claimAndPost picks the question for s, records the choice with the slot,
+// and posts it.
+func (q *Quiz) claimAndPost(ctx context.Context, term Term, s Slot, now time.Time, late bool) (time.Time, error) {
+	history, err := q.st.Quizzes(ctx, s.Channel)
 	if err != nil {
-		return Post{}, false, fmt.Errorf("claim slot %s: %w", s.Key, err)
+		q.metrics.QuizStoreError("quizzes")
+		return now.Add(retryAfter), fmt.Errorf("load history: %w", err)
+	}
+	p, ok := choose(q.currentBank(), asAsked(history), now.In(q.loc), q.seed)
+	if !ok {
+		if _, err := q.st.SettleSlot(ctx, s, SlotMissed, now); err != nil {
+			q.log.Error("quiz: settle slot", "slot", s.Key, "err", err)
+		}
+		return time.Time{}, ErrEmptyBank
+	}
+	qr, won, err := q.st.ClaimSlot(ctx, s, NewQuiz{
+		Channel: s.Channel, Question: p.Question, Cycle: p.Cycle, Review: p.Review, Late: late, CreatedAt: now,
+	}, term.Epoch())
+	if err != nil {
+		q.metrics.QuizStoreError("claim_slot")
+		return now.Add(retryAfter), fmt.Errorf("claim slot %s: %w", s.Key, err)
 	}
 	if !won {
-		return Post{}, false, nil
+		return time.Time{}, nil
 	}
-	// From here on, shutting down would leave a post half done (and
-	// perhaps repeated after the restart): finish it, within publishTimeout.
+	return q.post(ctx, term, qr)
+}
+
+// asAsked orders quizzes whose post was tried but never confirmed by the
+// attempt, so the rotation counts their question as asked.
+func asAsked(history []QuizRecord) []QuizRecord {
+	out := make([]QuizRecord, len(history))
+	for i, h := range history {
+		if h.PostedAt.IsZero() {
+			h.PostedAt = h.PostStartedAt
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// post reveals the open quizzes, records the intent to post qr and posts
+// it. A failed post is left claimed, for reconcile to look for in Slack.
+func (q *Quiz) post(ctx context.Context, term Term, qr QuizRecord) (time.Time, error) {
+	// From here on, shutting down would leave a post half done: finish it,
+	// within publishTimeout.
 	ctx = context.WithoutCancel(ctx)
-	if err := q.revealOpen(ctx, now, "next quiz posted"); err != nil {
+	if err := q.revealOpen(ctx, term, qr.ID, "next quiz posted"); err != nil {
 		q.log.Error("quiz: reveal before posting", "err", err)
 	}
-
-	var qr QuizRecord
-	if rec.QuizID != 0 {
-		// A poster crashed after choosing: post the same quiz, so any
-		// message it did get out shares its answers.
-		if qr, err = q.st.Quiz(ctx, rec.QuizID); err != nil {
-			return Post{}, true, fmt.Errorf("load quiz %d of slot %s: %w", rec.QuizID, s.Key, err)
-		}
-	} else {
-		history, err := q.st.Quizzes(ctx, s.Channel)
-		if err != nil {
-			return Post{}, true, fmt.Errorf("load history: %w", err)
-		}
-		p, ok := choose(q.currentBank(), history, now.In(q.loc), q.seed)
-		if !ok {
-			if _, err := q.st.SettleSlot(ctx, s, SlotMissed, q.owner, now); err != nil {
-				q.log.Error("quiz: settle slot", "slot", s.Key, "err", err)
-			}
-			return Post{}, true, ErrEmptyBank
-		}
-		qr, err = q.st.CreateQuiz(ctx, s.Key, q.owner, NewQuiz{
-			Channel: s.Channel, Question: p.Question, Cycle: p.Cycle, Review: p.Review, CreatedAt: now,
-		})
-		if err != nil {
-			return Post{}, true, fmt.Errorf("create quiz for slot %s: %w", s.Key, err)
-		}
+	started := q.clock.Now()
+	if err := q.st.StartPost(ctx, qr.ID, term.Epoch(), started); err != nil {
+		q.metrics.QuizStoreError("start_post")
+		return started.Add(retryAfter), fmt.Errorf("record post of quiz %d: %w", qr.ID, err)
 	}
-
-	post = postOf(qr)
-	post.Late = late
-
-	// Revealing and choosing may have taken long enough for the claim to
-	// run out and be taken over: make sure it is still ours, for a whole
-	// lease, right before posting.
-	renewed := q.clock.Now()
-	until := renewed.Add(lease)
-	ok, err := q.st.RenewClaim(ctx, s.Key, q.owner, renewed, until)
-	if err != nil {
-		return Post{}, true, fmt.Errorf("renew claim on slot %s: %w", s.Key, err)
-	}
-	if !ok {
-		q.log.Warn("quiz: claim on slot lost before posting; not posting", "slot", s.Key, "quiz", qr.ID)
-		return Post{}, false, nil
-	}
+	post := postOf(qr)
 	var ts string
-	err = q.publishUnlocked(ctx, func(ctx context.Context) (err error) {
+	err := q.call(ctx, false, func(ctx context.Context) (err error) {
 		ts, err = q.pub.PostQuiz(ctx, post, qr.Question)
 		return err
 	})
 	if err != nil {
-		return Post{}, true, fmt.Errorf("post quiz %d for slot %s: %w", qr.ID, s.Key, err)
+		// It may have gone out all the same (a timeout, a 5xx after
+		// posting): reconcile looks for it before posting again.
+		return started.Add(min(retryAfter, publishTimeout)), fmt.Errorf("post quiz %d for slot %s (will look for it in Slack before trying again): %w", qr.ID, qr.SlotKey, err)
 	}
-	post.MessageTS = ts
-	postedAt := q.clock.Now()
-	posting := Posting{MessageTS: ts, PostedAt: postedAt, RevealAt: postedAt.Add(q.cfg.RevealAfter), Late: post.Late}
-	// The message is out: from here on only the record is retried, never
-	// the post.
-	err = q.retryStore(ctx, until, func() error { return q.st.MarkPosted(ctx, qr.ID, posting) })
+	q.recordPost(ctx, qr, ts, q.clock.Now(), "posted")
+	return time.Time{}, nil
+}
+
+// recordPost records that qr's message ts is in Slack, keeping it in memory
+// if the store fails.
+func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedAt time.Time, how string) {
+	p := Posting{MessageTS: ts, PostedAt: postedAt, RevealAt: postedAt.Add(q.cfg.RevealAfter)}
+	err := q.retryStore(ctx, func() error { return q.st.MarkPosted(ctx, qr.ID, p) })
+	q.stateMu.Lock()
 	if err != nil {
-		q.unrecMu.Lock()
-		q.unrecorded[qr.ID] = posting
-		q.unrecMu.Unlock()
-		q.log.Error("quiz: posted but could not record it; will retry recording, not posting", "slot", s.Key, "quiz", qr.ID, "err", err)
-		return post, true, nil
+		q.unrecorded[qr.ID] = p
+	} else {
+		delete(q.unrecorded, qr.ID)
 	}
-	q.log.Info("quiz: posted", "slot", s.Key, "quiz", qr.ID, "question", qr.Question.ID, "late", post.Late, "review", qr.Review)
-	return post, true, nil
+	q.stateMu.Unlock()
+	if err != nil {
+		q.metrics.QuizStoreError("mark_posted")
+		q.log.Error("quiz: posted but could not record it; will retry recording, not posting", "slot", qr.SlotKey, "quiz", qr.ID, "err", err)
+		return
+	}
+	q.metrics.QuizPosted()
+	q.log.Info("quiz: "+how, "slot", qr.SlotKey, "quiz", qr.ID, "question", qr.Question.ID, "ts", ts, "late", qr.Late, "review", qr.Review)
+	q.poke() // its reveal time is set
+}
+
+// reconcile settles the claimed slots: PostNow requests are posted, and
+// quizzes whose post may have gone out are looked for in Slack and
+// recorded, or posted again once no earlier call can still land.
+func (q *Quiz) reconcile(ctx context.Context, term Term, now time.Time) (time.Time, error) {
+	pending, err := q.st.PendingSlots(ctx, q.cfg.Channel)
+	if err != nil {
+		q.metrics.QuizStoreError("pending_slots")
+		return now.Add(retryAfter), fmt.Errorf("list pending slots: %w", err)
+	}
+	w := soonest{now: now}
+	for _, s := range pending {
+		w.add(q.reconcileSlot(ctx, term, s, now))
+	}
+	return w.at, errors.Join(w.errs...)
+}
+
+func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now time.Time) (time.Time, error) {
+	expired := now.Sub(s.Due) > requestExpiry
+	if !s.Manual {
+		expired = now.Sub(s.Due) > max(q.cfg.Grace, lateAfter)
+	}
+	if s.QuizID == 0 { // a PostNow request
+		if expired {
+			_, err := q.st.SettleSlot(ctx, s.Slot, SlotMissed, now)
+			q.log.Warn("quiz: PostNow request expired before a scheduler took it", "slot", s.Key)
+			return time.Time{}, err
+		}
+		return q.claimAndPost(ctx, term, s.Slot, now, false)
+	}
+	qr, err := q.st.Quiz(ctx, s.QuizID)
+	if err != nil {
+		q.metrics.QuizStoreError("quiz")
+		return now.Add(retryAfter), fmt.Errorf("load quiz %d of slot %s: %w", s.QuizID, s.Key, err)
+	}
+	q.stateMu.Lock()
+	p, unrecorded := q.unrecorded[qr.ID]
+	q.stateMu.Unlock()
+	switch {
+	case qr.Posted() || !qr.ClosedAt.IsZero():
+		return time.Time{}, nil
+	case unrecorded:
+		q.recordPost(ctx, qr, p.MessageTS, p.PostedAt, "recorded an earlier post")
+		return now.Add(retryAfter), nil
+	case qr.PostStartedAt.IsZero(): // chosen, never tried
+		if expired {
+			_, err := q.st.SettleSlot(ctx, s.Slot, SlotMissed, now)
+			return time.Time{}, err
+		}
+		return q.post(ctx, term, qr)
+	}
+
+	// The post was tried and its outcome is unknown: look in Slack.
+	ts, found, err := q.find(ctx, func(ctx context.Context) (string, bool, error) {
+		return q.pub.FindQuiz(ctx, postOf(qr), qr.PostStartedAt.Add(-time.Minute))
+	})
+	switch {
+	case found:
+		at := tsTime(ts, now)
+		q.recordPost(ctx, qr, ts, at, "found the message of an unconfirmed post in Slack; recorded it, not posting again")
+		return time.Time{}, nil
+	case err != nil && (errors.Is(err, ErrCannotLook) || now.Sub(qr.PostStartedAt) > giveUpAfter):
+		q.log.Error("quiz: cannot tell whether a quiz was posted; giving it up (a copy in Slack, if any, answers clicks as closed)",
+			"quiz", qr.ID, "slot", s.Key, "err", err)
+		if err := q.st.GiveUpPost(ctx, qr.ID, now); err != nil {
+			q.metrics.QuizStoreError("give_up_post")
+			return now.Add(retryAfter), fmt.Errorf("give up quiz %d: %w", qr.ID, err)
+		}
+		return time.Time{}, nil
+	case err != nil:
+		return now.Add(retryAfter), fmt.Errorf("look for quiz %d in Slack: %w", qr.ID, err)
+	}
+	// Not in Slack. A call made for it may still land until publishTimeout
+	// after it began; after that it never will.
+	if settle := qr.PostStartedAt.Add(publishTimeout); now.Before(settle) {
+		return settle, nil
+	}
+	if expired {
+		q.log.Warn("quiz: a post that never reached Slack is past its slot's grace; not posting it", "quiz", qr.ID, "slot", s.Key)
+		if err := q.st.GiveUpPost(ctx, qr.ID, now); err != nil {
+			return now.Add(retryAfter), fmt.Errorf("give up quiz %d: %w", qr.ID, err)
+		}
+		return time.Time{}, nil
+	}
+	q.log.Info("quiz: a post never reached Slack; posting it again", "quiz", qr.ID, "slot", s.Key)
+	return q.post(ctx, term, qr)
+}
+
+// tsTime reads a Slack message timestamp ("1700000000.000100") as a time,
+// or returns fallback.
+func tsTime(ts string, fallback time.Time) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return fallback
+	}
+	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return time.Unix(s, us*1000).UTC()
+}
+
+// revealDue reveals the quizzes whose time has come, or whose reveal began
+// before a crash, and returns when the next one is due.
+func (q *Quiz) revealDue(ctx context.Context, term Term, now time.Time) (time.Time, error) {
+	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
+	if err != nil {
+		q.metrics.QuizStoreError("open_quizzes")
+		return now.Add(retryAfter), fmt.Errorf("list open quizzes: %w", err)
+	}
+	w := soonest{now: now}
+	for _, r := range open {
+		if r.ClosedAt.IsZero() && r.RevealAt.After(now) {
+			w.add(r.RevealAt, nil)
+			continue
+		}
+		if err := q.reveal(ctx, term, r, "reveal time"); err != nil {
+			w.add(now.Add(retryAfter), err)
+		}
+	}
+	return w.at, errors.Join(w.errs...)
+}
+
+// revealOpen reveals every open quiz of the channel but except, now.
+func (q *Quiz) revealOpen(ctx context.Context, term Term, except int64, why string) error {
+	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
+	if err != nil {
+		return fmt.Errorf("list open quizzes: %w", err)
+	}
+	var errs []error
+	for _, r := range open {
+		if r.ID != except {
+			errs = append(errs, q.reveal(ctx, term, r, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reveal closes r to answers, shows the answer on its message and posts the
+// result line in its thread, recording each step, so that a reveal
+// interrupted at any point is resumed, not repeated.
+func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) error {
+	ctx = context.WithoutCancel(ctx)
+	now := q.clock.Now()
+	r, err := q.st.CloseQuiz(ctx, r.ID, term.Epoch(), now)
+	if err != nil {
+		q.metrics.QuizStoreError("close_quiz")
+		return fmt.Errorf("close quiz %d: %w", r.ID, err)
+	}
+	if !r.RevealedAt.IsZero() {
+		return nil
+	}
+	answers, err := q.st.Answers(ctx, r.ID)
+	if err != nil {
+		q.metrics.QuizStoreError("answers")
+		return fmt.Errorf("load answers of quiz %d: %w", r.ID, err)
+	}
+	counts, winners := tally(r.Question, answers)
+	post := postOf(r)
+	resumed := !r.RevealShownAt.IsZero()
+	if !resumed {
+		err := q.call(ctx, true, func(ctx context.Context) error { return q.pub.ShowReveal(ctx, post, r.Question, counts) })
+		if err != nil {
+			return q.revealFailed(ctx, r, fmt.Errorf("show reveal of quiz %d: %w", r.ID, err))
+		}
+		if err := q.retryStore(ctx, func() error { return q.st.MarkRevealShown(ctx, r.ID, q.clock.Now()) }); err != nil {
+			q.metrics.QuizStoreError("mark_reveal_shown")
+			return fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
+		}
+	}
+	var ts string
+	if resumed {
+		// The result line may have gone out before a crash.
+		found := false
+		var err error
+		ts, found, err = q.find(ctx, func(ctx context.Context) (string, bool, error) { return q.pub.FindResult(ctx, post) })
+		switch {
+		case errors.Is(err, ErrCannotLook):
+			q.log.Warn("quiz: cannot tell whether the result line was posted; not posting it again", "quiz", r.ID, "err", err)
+			ts, found = "", true
+		case err != nil:
+			return q.revealFailed(ctx, r, fmt.Errorf("look for the result line of quiz %d: %w", r.ID, err))
+		}
+		if found {
+			return q.markRevealed(ctx, r, ts, why, len(answers), len(winners))
+		}
+	}
+	err = q.call(ctx, false, func(ctx context.Context) (err error) {
+		ts, err = q.pub.PostResult(ctx, post, r.Question, winners)
+		return err
+	})
+	if err != nil {
+		return q.revealFailed(ctx, r, fmt.Errorf("post result of quiz %d: %w", r.ID, err))
+	}
+	return q.markRevealed(ctx, r, ts, why, len(answers), len(winners))
+}
+
+func (q *Quiz) markRevealed(ctx context.Context, r QuizRecord, ts, why string, answers, winners int) error {
+	if err := q.retryStore(ctx, func() error { return q.st.MarkRevealed(ctx, r.ID, ts, q.clock.Now()) }); err != nil {
+		q.metrics.QuizStoreError("mark_revealed")
+		return fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
+	}
+	q.stateMu.Lock()
+	delete(q.revealFails, r.ID)
+	delete(q.shown, r.ID)
+	q.stateMu.Unlock()
+	q.metrics.QuizRevealed()
+	q.log.Info("quiz: revealed", "quiz", r.ID, "why", why, "answers", answers, "winners", winners)
+	return nil
+}
+
+// revealFailed counts a failed reveal step and, after maxRevealAttempts,
+// records the reveal as done so that one deleted message does not retry for
+// ever.
+func (q *Quiz) revealFailed(ctx context.Context, r QuizRecord, err error) error {
+	q.stateMu.Lock()
+	q.revealFails[r.ID]++
+	n := q.revealFails[r.ID]
+	q.stateMu.Unlock()
+	if n < maxRevealAttempts {
+		return err
+	}
+	q.log.Error("quiz: giving up on revealing quiz", "quiz", r.ID, "attempts", n, "err", err)
+	if serr := q.st.MarkRevealed(ctx, r.ID, "", q.clock.Now()); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return nil
 }
 
 // retryStore calls f, a store write recording a Publisher call already
-// made, until it succeeds: recordAttempts times at most, waiting
-// recordBackoff and then twice as long each time, while the wait ends
-// before until (the end of the claim's lease, on the injected clock). The
-// waits themselves are real time: they give a busy or failing store time
-// to recover and are no part of the schedule.
-func (q *Quiz) retryStore(ctx context.Context, until time.Time, f func() error) error {
+// made, until it succeeds, recordAttempts times at most, waiting
+// recordBackoff and then twice as long each time. The waits are real time:
+// they give a busy or failing store time to recover and are no part of the
+// schedule.
+func (q *Quiz) retryStore(ctx context.Context, f func() error) error {
 	wait := recordBackoff
 	for attempt := 1; ; attempt++ {
 		err := f()
-		if err == nil || attempt == recordAttempts || !q.clock.Now().Add(wait).Before(until) {
+		if err == nil || attempt == recordAttempts {
 			return err
 		}
 		t := time.NewTimer(wait)
@@ -458,143 +766,13 @@ func (q *Quiz) retryStore(ctx context.Context, until time.Time, f func() error) 
 	}
 }
 
-func (q *Quiz) isUnrecorded(quizID int64) bool {
-	q.unrecMu.Lock()
-	defer q.unrecMu.Unlock()
-	_, ok := q.unrecorded[quizID]
-	return ok
-}
-
-// recordUnrecorded tries again to record the posts whose recording failed,
-// and returns when to try next if some still fail.
-func (q *Quiz) recordUnrecorded(ctx context.Context, now time.Time) (time.Time, error) {
-	q.unrecMu.Lock()
-	pending := maps.Clone(q.unrecorded)
-	q.unrecMu.Unlock()
-	var errs []error
-	for id, p := range pending {
-		err := q.st.MarkPosted(ctx, id, p)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			errs = append(errs, fmt.Errorf("record post of quiz %d: %w", id, err))
-			continue
-		}
-		q.unrecMu.Lock()
-		delete(q.unrecorded, id)
-		q.unrecMu.Unlock()
-		if err == nil {
-			q.log.Info("quiz: recorded an earlier post", "quiz", id)
-		}
+// call runs a Publisher call with publishTimeout, under pubMu if ordered,
+// turning a panic into an error.
+func (q *Quiz) call(ctx context.Context, ordered bool, f func(context.Context) error) (err error) {
+	if ordered {
+		q.pubMu.Lock()
+		defer q.pubMu.Unlock()
 	}
-	if len(errs) > 0 {
-		return now.Add(recordRetry), errors.Join(errs...)
-	}
-	return time.Time{}, nil
-}
-
-// revealDue reveals the quizzes whose time has come and returns when the
-// next one is due.
-func (q *Quiz) revealDue(ctx context.Context, now time.Time) (time.Time, error) {
-	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("list open quizzes: %w", err)
-	}
-	var wake time.Time
-	var errs []error
-	for _, r := range open {
-		due := r.RevealAt
-		if r.RevealLeaseUntil.After(due) {
-			due = r.RevealLeaseUntil
-		}
-		if due.After(now) {
-			if wake.IsZero() || due.Before(wake) {
-				wake = due
-			}
-			continue
-		}
-		if _, err := q.reveal(ctx, r, now, "reveal time"); err != nil {
-			errs = append(errs, err)
-			if w := now.Add(lease); wake.IsZero() || w.Before(wake) {
-				wake = w
-			}
-		}
-	}
-	return wake, errors.Join(errs...)
-}
-
-// revealOpen reveals every open quiz of the channel now.
-func (q *Quiz) revealOpen(ctx context.Context, now time.Time, why string) error {
-	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
-	if err != nil {
-		return fmt.Errorf("list open quizzes: %w", err)
-	}
-	var errs []error
-	for _, r := range open {
-		_, err := q.reveal(ctx, r, now, why)
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-// reveal claims and publishes the reveal of r; won is false if another
-// reveal of it is done or in progress, or took the claim over before this
-// one was published.
-func (q *Quiz) reveal(ctx context.Context, r QuizRecord, now time.Time, why string) (won bool, err error) {
-	attempt, won, err := q.st.ClaimReveal(ctx, r.ID, q.owner, now, now.Add(lease))
-	if err != nil || !won {
-		return false, err
-	}
-	ctx = context.WithoutCancel(ctx) // finish what was claimed, as in postSlot
-	if attempt > maxRevealAttempts {
-		q.log.Error("quiz: giving up on revealing quiz", "quiz", r.ID, "attempts", attempt-1)
-		return true, q.st.MarkRevealed(ctx, r.ID, now)
-	}
-	answers, err := q.st.Answers(ctx, r.ID)
-	if err != nil {
-		return true, fmt.Errorf("load answers of quiz %d: %w", r.ID, err)
-	}
-	counts, winners := tally(r.Question, answers)
-	var until time.Time
-	lost := false
-	err = q.publish(ctx, func(ctx context.Context) error {
-		// Waiting for the store and for pubMu may have outlasted the
-		// claim: make sure it is still ours, for a whole lease, right
-		// before revealing, or a second "well done" could follow.
-		renewed := q.clock.Now()
-		ok, err := q.st.RenewReveal(ctx, r.ID, q.owner, renewed, renewed.Add(lease))
-		if err != nil {
-			return fmt.Errorf("renew reveal claim: %w", err)
-		}
-		if !ok {
-			lost = true
-			return nil
-		}
-		until = renewed.Add(lease)
-		return q.pub.Reveal(ctx, postOf(r), r.Question, counts, winners)
-	})
-	if err != nil {
-		return true, fmt.Errorf("reveal quiz %d: %w", r.ID, err)
-	}
-	if lost {
-		q.log.Warn("quiz: reveal claim lost before revealing; not revealing", "quiz", r.ID)
-		return false, nil
-	}
-	if err := q.retryStore(ctx, until, func() error { return q.st.MarkRevealed(ctx, r.ID, now) }); err != nil {
-		return true, fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
-	}
-	q.log.Info("quiz: revealed", "quiz", r.ID, "why", why, "answers", len(answers), "winners", len(winners))
-	return true, nil
-}
-
-// publish runs a Publisher call under pubMu with a timeout, turning a panic
-// into an error.
-func (q *Quiz) publish(ctx context.Context, call func(context.Context) error) error {
-	q.pubMu.Lock()
-	defer q.pubMu.Unlock()
-	return q.publishUnlocked(ctx, call)
-}
-
-// publishUnlocked is publish without pubMu, for posting a new message.
-func (q *Quiz) publishUnlocked(ctx context.Context, call func(context.Context) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	defer func() {
@@ -602,7 +780,16 @@ func (q *Quiz) publishUnlocked(ctx context.Context, call func(context.Context) e
 			err = fmt.Errorf("publisher panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return call(ctx)
+	return f(ctx)
+}
+
+// find runs a Publisher look-up like call.
+func (q *Quiz) find(ctx context.Context, f func(context.Context) (string, bool, error)) (ts string, found bool, err error) {
+	err = q.call(ctx, false, func(ctx context.Context) (err error) {
+		ts, found, err = f(ctx)
+		return err
+	})
+	return ts, found, err
 }
 
 // tally counts answers per choice and lists the users who got it right,
@@ -620,20 +807,18 @@ func tally(q content.Question, answers []AnswerRecord) (counts []int, winners []
 	return counts, winners
 }
 
-// markDirty asks the count loop to refresh the quiz's answer count.
-func (q *Quiz) markDirty(id int64) {
-	q.dirtyMu.Lock()
-	q.dirty[id] = true
-	q.dirtyMu.Unlock()
+// kickCount asks the count loop to bring the answer counts up to date.
+func (q *Quiz) kickCount() {
 	select {
 	case q.kick <- struct{}{}:
 	default:
 	}
 }
 
-// countLoop keeps the live "N answered" up to date. Updates coalesce: a
-// burst of answers while one update is in flight becomes one more update,
-// which reads the count after the last of them, so the final count is right.
+// countLoop keeps the live "N answered" of the open quizzes up to date
+// while this process schedules. Updates coalesce: a burst of answers while
+// one update is in flight becomes one more update, which reads the count
+// after the last of them, so the final count is right.
 func (q *Quiz) countLoop(ctx context.Context) {
 	for {
 		select {
@@ -641,32 +826,34 @@ func (q *Quiz) countLoop(ctx context.Context) {
 			return
 		case <-q.kick:
 		}
-		q.dirtyMu.Lock()
-		ids := make([]int64, 0, len(q.dirty))
-		for id := range q.dirty {
-			ids = append(ids, id)
+		open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
+		if err != nil {
+			if ctx.Err() == nil {
+				q.log.Warn("quiz: list open quizzes for counts", "err", err)
+			}
+			continue
 		}
-		clear(q.dirty)
-		q.dirtyMu.Unlock()
-		for _, id := range ids {
-			if err := q.updateCount(ctx, id); err != nil && ctx.Err() == nil {
-				q.log.Warn("quiz: update answer count", "quiz", id, "err", err)
+		for _, r := range open {
+			q.stateMu.Lock()
+			shown, ok := q.shown[r.ID]
+			q.stateMu.Unlock()
+			if ok && shown == r.Answered {
+				continue
+			}
+			if err := q.updateCount(ctx, r.ID); err != nil && ctx.Err() == nil {
+				q.log.Warn("quiz: update answer count", "quiz", r.ID, "err", err)
 			}
 		}
 	}
 }
 
 // updateCount shows the quiz's answer count. The reveal is the last word on
-// a quiz message: once a reveal has started (closed_at), is due (reveal_at)
-// or is stored, no count update is made, by any process. So the quiz is
-// re-read from the store right before each update, under pubMu so that a
-// reveal in this process cannot slip in between, and the update is skipped
-// if it is closed. A failed update is not retried: the next answer brings
-// another, and a retry could land after a reveal made meanwhile by another
-// process. (An update already in flight when another process reveals can
-// still land after it; not retrying keeps that window to one call.)
+// a quiz message: once a reveal has started (closed_at) or is due
+// (reveal_at), no count update is made. The quiz is re-read right before
+// the update, under pubMu, so a reveal cannot slip in between. A failed
+// update is not retried: the next answer brings another.
 func (q *Quiz) updateCount(ctx context.Context, id int64) error {
-	return q.publish(ctx, func(ctx context.Context) error {
+	return q.call(ctx, true, func(ctx context.Context) error {
 		r, err := q.st.Quiz(ctx, id)
 		if err != nil {
 			return err
@@ -674,6 +861,9 @@ func (q *Quiz) updateCount(ctx context.Context, id int64) error {
 		if !r.Posted() || r.closed(q.clock.Now()) {
 			return nil
 		}
+		q.stateMu.Lock()
+		q.shown[id] = r.Answered
+		q.stateMu.Unlock()
 		return q.pub.UpdateCount(ctx, postOf(r), r.Answered)
 	})
 }

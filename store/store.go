@@ -1,17 +1,27 @@
-// Package store keeps Shipmate's durable state in an embedded SQLite file
-// (modernc.org/sqlite, pure Go, so the binary stays static) under DATA_DIR.
+// Package store keeps Shipmate's durable state: the quiz (slots, quizzes,
+// answers, settings), the scheduler lock and the events already handled.
+// One implementation, Store, runs on two databases:
 //
-// The file uses a rollback journal (journal_mode=DELETE), not WAL: WAL needs
-// shared memory between processes and does not work on a network file
-// system, and deployments put DATA_DIR on one (EFS). Open switches a file
-// left in WAL mode back, and refuses to run if it cannot. With
-// synchronous=FULL a transaction is on disk when its method returns, and
-// with a busy timeout several processes may share the file. Writes go
-// through one connection per process and begin IMMEDIATE transactions, so
-// deciding and writing happen under one lock (claims, first answers); reads
-// use a small pool of read-only connections, which wait out a commit in
-// progress. The schema is migrated at Open by an ordered list of
-// migrations recorded in the schema_version table.
+//   - SQLite (modernc.org/sqlite, pure Go, so the binary stays static), a
+//     file under DATA_DIR: the zero-config default, for one process. The
+//     file uses a rollback journal (journal_mode=DELETE), not WAL, since
+//     WAL needs shared memory and a data directory may sit on a network
+//     file system; synchronous=FULL makes a transaction durable when its
+//     method returns. Writes go through one connection and begin
+//     IMMEDIATE transactions, so deciding and writing happen under one
+//     lock; reads use a small pool of read-only connections. The scheduler
+//     lock is an exclusive lock (flock) on a file beside the database,
+//     which the kernel releases when its holder dies.
+//   - PostgreSQL (pgx v5), when DATABASE_URL is set: for several replicas.
+//     The scheduler lock is a session-level advisory lock held on its own
+//     connection, released by the server when that connection ends (the
+//     holder exits or dies); answers, PostNow requests and RevealNow
+//     requests NOTIFY the scheduler through that connection.
+//
+// Exactly-once comes from the database on both: unique keys (a slot, an
+// answer per user and quiz, an event id) and conditional updates. The
+// schema is versioned: migrations are applied once, under a database lock,
+// by whichever process starts first.
 package store
 
 import (
@@ -23,38 +33,54 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"shipmate/quiz"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// FileName is the name of the database file inside the data directory.
+// FileName is the name of the SQLite database file inside the data directory.
 const FileName = "shipmate.db"
 
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 10 * time.Second
 
-// SQLite is the store. It is safe for concurrent use, and several SQLite
-// values, in one process or several, may share one file.
-type SQLite struct {
-	w    *sql.DB // one connection: writes, in IMMEDIATE transactions
-	r    *sql.DB // read-only connections
-	path string
+// Store is the durable state on SQLite or PostgreSQL. It is safe for
+// concurrent use, and several Stores, in one process or several, may share
+// one database.
+type Store struct {
+	w       *sql.DB // writes (SQLite: one connection, IMMEDIATE transactions)
+	r       *sql.DB // reads (SQLite: read-only connections; PostgreSQL: w)
+	pg      bool
+	pgCfg   *pgx.ConnConfig // for the scheduler lock's own connection
+	path    string          // the SQLite file
+	hub     *hub            // wake-ups within this process
+	pruneMu sync.Mutex
+	pruned  time.Time
 }
 
-var _ quiz.Store = (*SQLite)(nil)
+var _ quiz.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in dataDir and migrates it to
-// the current schema.
-func Open(ctx context.Context, dataDir string) (*SQLite, error) {
-	return open(ctx, dataDir, len(migrations))
+// Open opens (creating if needed) the SQLite store in dataDir and migrates
+// it to the current schema.
+func Open(ctx context.Context, dataDir string) (*Store, error) {
+	return openSQLite(ctx, dataDir, len(sqliteMigrations))
 }
 
-// open opens the store migrated to version target; tests use it to make
-// files of older versions.
-func open(ctx context.Context, dataDir string, target int) (*SQLite, error) {
+// OpenURL opens the PostgreSQL store at a postgres:// URL and migrates it
+// to the current schema.
+func OpenURL(ctx context.Context, databaseURL string) (*Store, error) {
+	return openPostgres(ctx, databaseURL, len(postgresMigrations))
+}
+
+// openSQLite opens the store migrated to version target; tests use it to
+// make files of older versions.
+func openSQLite(ctx context.Context, dataDir string, target int) (*Store, error) {
 	if dataDir == "" {
 		return nil, errors.New("open store: no data directory")
 	}
@@ -89,7 +115,7 @@ func open(ctx context.Context, dataDir string, target int) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(4)
 
-	s := &SQLite{w: w, r: r, path: path}
+	s := &Store{w: w, r: r, path: path, hub: hubFor(path)}
 	if err := s.checkJournalMode(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -101,11 +127,46 @@ func open(ctx context.Context, dataDir string, target int) (*SQLite, error) {
 	return s, nil
 }
 
-// checkJournalMode makes sure the file uses the rollback journal. SQLite
-// leaves a file in WAL mode, without an error, when another connection (an
-// older Shipmate still running, say) keeps it open in that mode; running
-// on would then mix the two modes on a network file system.
-func (s *SQLite) checkJournalMode(ctx context.Context) error {
+func openPostgres(ctx context.Context, databaseURL string, target int) (*Store, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's message can quote the URL, password included.
+		return nil, errors.New("DATABASE_URL is not a valid postgres:// URL or key=value connection string")
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{w: db, r: db, pg: true, pgCfg: cfg, hub: &hub{}}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, redactErr(err, cfg.Password))
+	}
+	if err := s.migrate(ctx, target); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return s, nil
+}
+
+// redactErr drops a password that an error message might quote.
+func redactErr(err error, password string) error {
+	if password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "REDACTED"))
+}
+
+// checkJournalMode makes sure the SQLite file uses the rollback journal.
+// SQLite leaves a file in WAL mode, without an error, when another
+// connection (an older Shipmate still running, say) keeps it open in that
+// mode; running on would then mix the two modes on a network file system.
+func (s *Store) checkJournalMode(ctx context.Context) error {
 	var mode string
 	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return fmt.Errorf("read journal mode (another process may have the file open in WAL mode): %w", err)
@@ -116,16 +177,27 @@ func (s *SQLite) checkJournalMode(ctx context.Context) error {
 	return nil
 }
 
-// Path returns the database file's path.
-func (s *SQLite) Path() string { return s.path }
+// Path returns the SQLite database file's path; empty on PostgreSQL.
+func (s *Store) Path() string { return s.path }
+
+// Kind names the database: "sqlite" or "postgres".
+func (s *Store) Kind() string {
+	if s.pg {
+		return "postgres"
+	}
+	return "sqlite"
+}
 
 // Close closes the store's connections.
-func (s *SQLite) Close() error {
+func (s *Store) Close() error {
+	if s.pg {
+		return s.w.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// SchemaVersion returns the schema version of the file.
-func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+// SchemaVersion returns the schema version of the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.r.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	if err != nil {
@@ -134,17 +206,95 @@ func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
 	return v, nil
 }
 
-// tx runs fn in an IMMEDIATE write transaction and commits it.
-func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// q rewrites a query written with ? placeholders for the database: $1, $2,
+// … on PostgreSQL. No query here has a ? inside a string literal.
+func (s *Store) q(query string) string {
+	if !s.pg {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// tx is a transaction with the store's placeholder rewriting.
+type tx struct {
+	*sql.Tx
+	s *Store
+}
+
+func (t tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.s.q(query), args...)
+}
+
+func (t tx) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.s.q(query), args...)
+}
+
+// lockRow is the row lock a transaction takes on a quiz it reads to decide
+// (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions already
+// serialize writers).
+func (s *Store) lockRow() string {
+	if s.pg {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// shareRow is lockRow's shared form: it keeps the row from changing
+// without keeping other readers that lock it out.
+func (s *Store) shareRow() string {
+	if s.pg {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
+// tx runs fn in a write transaction and commits it; on PostgreSQL a
+// serialization failure or deadlock is retried.
+func (s *Store) tx(ctx context.Context, fn func(tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, fn)
+		if err == nil || !s.pg || attempt == 3 || !retryable(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, fn func(tx) error) error {
+	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	if err := fn(tx{t, s}); err != nil {
+		_ = t.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return t.Commit()
+}
+
+// retryable reports a PostgreSQL serialization failure or deadlock.
+func retryable(err error) bool {
+	var code interface{ SQLState() string }
+	if errors.As(err, &code) {
+		switch code.SQLState() {
+		case "40001", "40P01":
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.q(query), args...)
 }
 
 // Times are stored as Unix milliseconds; 0 and NULL are the zero time.

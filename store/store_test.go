@@ -15,6 +15,7 @@ import (
 
 	"shipmate/content"
 	"shipmate/quiz"
+	"shipmate/store/storetest"
 )
 
 func question(id string) content.Question {
@@ -26,7 +27,7 @@ func question(id string) content.Question {
 
 var t0 = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
 
-func openT(t *testing.T, dir string) *SQLite {
+func openT(t *testing.T, dir string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dir)
 	if err != nil {
@@ -34,28 +35,6 @@ func openT(t *testing.T, dir string) *SQLite {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// postQuiz claims a slot, creates a quiz and marks it posted at t0.
-func postQuiz(t *testing.T, s *SQLite, key string) quiz.QuizRecord {
-	t.Helper()
-	ctx := t.Context()
-	sl := quiz.Slot{Key: key, Channel: "C1", Due: t0}
-	if _, won, err := s.ClaimSlot(ctx, sl, "me", t0, t0.Add(time.Minute)); err != nil || !won {
-		t.Fatalf("ClaimSlot(%s) = %t, %v", key, won, err)
-	}
-	r, err := s.CreateQuiz(ctx, key, "me", quiz.NewQuiz{Channel: "C1", Question: question("q-" + key), Cycle: 1, CreatedAt: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkPosted(ctx, r.ID, quiz.Posting{MessageTS: "1.1", PostedAt: t0, RevealAt: t0.Add(6 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	r, err = s.Quiz(ctx, r.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 func TestOpenSettings(t *testing.T) {
@@ -93,7 +72,9 @@ func TestOpenLeavesWAL(t *testing.T) {
 	// A file an older Shipmate left in WAL mode, with a quiz in it.
 	dir := t.TempDir()
 	old := openT(t, dir)
-	r := postQuiz(t, old, "C1@2025-06-02T09:00:00")
+	term := lead(t, old)
+	r := postQuiz(t, old, term.Epoch(), "C1@2025-06-02T09:00:00")
+	term.Release()
 	if _, err := old.w.ExecContext(ctx, `PRAGMA journal_mode = WAL`); err != nil {
 		t.Fatal(err)
 	}
@@ -129,507 +110,625 @@ func TestOpenLeavesWAL(t *testing.T) {
 	}
 }
 
-func TestMigrations(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
+// The helpers and tests below run against both databases.
 
-	t.Run("fresh file is at the latest version", func(t *testing.T) {
-		t.Parallel()
-		s := openT(t, t.TempDir())
-		if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
-			t.Errorf("SchemaVersion() = %d, %v; want %d", v, err, len(migrations))
-		}
-	})
+// backend opens stores on one database: a SQLite directory or a PostgreSQL
+// database made for the test.
+type backend struct {
+	name string
+	open func(t *testing.T) *Store
+}
 
-	t.Run("a v1 file keeps its data", func(t *testing.T) {
+// backends returns a way to open stores sharing one fresh database, per
+// kind. The PostgreSQL one is skipped, saying why, without a server.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		v1, err := open(ctx, dir, 1)
+		f(t, backend{"sqlite", func(t *testing.T) *Store { return openT(t, dir) }})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		u := storetest.PostgresURL(t)
+		f(t, backend{"postgres", func(t *testing.T) *Store {
+			t.Helper()
+			s, err := OpenURL(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}})
+	})
+}
+
+// lead takes the scheduler lock of C1 and returns the term's epoch.
+func lead(t *testing.T, s *Store) quiz.Term {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	term, err := s.LockScheduler(ctx, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(term.Release)
+	return term
+}
+
+func newQuiz(id string) quiz.NewQuiz {
+	return quiz.NewQuiz{Channel: "C1", Question: question(id), Cycle: 1, CreatedAt: t0}
+}
+
+// postQuiz claims a slot with a quiz and marks it posted at t0.
+func postQuiz(t *testing.T, s *Store, epoch int64, key string) quiz.QuizRecord {
+	t.Helper()
+	ctx := t.Context()
+	r, won, err := s.ClaimSlot(ctx, quiz.Slot{Key: key, Channel: "C1", Due: t0}, newQuiz("q-"+key), epoch)
+	if err != nil || !won {
+		t.Fatalf("ClaimSlot(%s) = %t, %v", key, won, err)
+	}
+	if err := s.StartPost(ctx, r.ID, epoch, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkPosted(ctx, r.ID, quiz.Posting{MessageTS: "1.1", PostedAt: t0, RevealAt: t0.Add(6 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.Quiz(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestSchedulerLock(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		a, c := b.open(t), b.open(t)
+		ta := lead(t, a)
+		if ta.Epoch() < 1 {
+			t.Errorf("first term's epoch = %d", ta.Epoch())
+		}
+		// The second waits while the first holds it.
+		got := make(chan quiz.Term, 1)
+		go func() {
+			tc, err := c.LockScheduler(ctx, "C1")
+			if err != nil {
+				t.Errorf("second LockScheduler: %v", err)
+				close(got)
+				return
+			}
+			got <- tc
+		}()
+		short, cancel := context.WithTimeout(ctx, 3*lockPoll)
+		if _, err := a.LockScheduler(short, "C1"); err == nil {
+			t.Errorf("a second term was granted while the first is held")
+		}
+		cancel()
+		select {
+		case <-got:
+			t.Fatalf("the lock was granted twice")
+		default:
+		}
+		// A term no longer current cannot claim.
+		ta.Release()
+		tc := <-got
+		if tc == nil {
+			t.FailNow()
+		}
+		defer tc.Release()
+		if tc.Epoch() <= ta.Epoch() {
+			t.Errorf("epoch after takeover = %d, want > %d", tc.Epoch(), ta.Epoch())
+		}
+		_, _, err := a.ClaimSlot(ctx, quiz.Slot{Key: "C1@x", Channel: "C1", Due: t0}, newQuiz("x"), ta.Epoch())
+		if !errors.Is(err, quiz.ErrNotScheduler) {
+			t.Errorf("ClaimSlot with an old epoch = %v, want ErrNotScheduler", err)
+		}
+		// Wake-ups reach the holder: a request from the other store.
+		if _, _, err := a.RequestPost(ctx, quiz.Slot{Key: "C1@manual@1", Channel: "C1", Due: t0, Manual: true}, t0.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-tc.Wake():
+		case <-time.After(10 * time.Second):
+			t.Errorf("the holder was not woken by a request made elsewhere")
+		}
+	})
+}
+
+// TestSchedulerLockTakeoverOnDeath: PostgreSQL ends a dead holder's
+// session, and with it the lock; the holder's term reports it lost.
+func TestSchedulerLockTakeoverOnDeath(t *testing.T) {
+	t.Parallel()
+	u := storetest.PostgresURL(t)
+	ctx := t.Context()
+	open := func() *Store {
+		s, err := OpenURL(ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := v1.SchemaVersion(ctx); v != 1 {
-			t.Fatalf("made a v%d file, want v1", v)
-		}
-		r := postQuiz(t, v1, "C1@2025-06-02T09:00:00")
-		if _, err := v1.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: "U1", Choice: 1, Correct: true, At: t0.Add(time.Minute)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := v1.Paused(ctx, "C1"); err == nil {
-			t.Fatalf("v1 has a settings table already; the test no longer tests a migration")
-		}
-		v1.Close()
-
-		s := openT(t, dir)
-		if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
-			t.Errorf("SchemaVersion() after migrating = %d, %v; want %d", v, err, len(migrations))
-		}
-		got, err := s.Quiz(ctx, r.ID)
-		if err != nil || got.Question.ID != r.Question.ID || got.Answered != 1 || got.Correct != 1 || !got.PostedAt.Equal(t0) || got.MessageTS != "1.1" {
-			t.Errorf("Quiz(%d) after migrating = %+v, %v", r.ID, got, err)
-		}
-		if sl, ok, err := s.Slot(ctx, r.SlotKey); err != nil || !ok || sl.State != quiz.SlotPosted || sl.QuizID != r.ID {
-			t.Errorf("Slot after migrating = %+v, %t, %v", sl, ok, err)
-		}
-		if err := s.SetPaused(ctx, "C1", true, t0); err != nil {
-			t.Errorf("SetPaused after migrating: %v", err)
-		}
-		if p, err := s.Paused(ctx, "C1"); err != nil || !p {
-			t.Errorf("Paused after migrating = %t, %v", p, err)
-		}
-	})
-
-	t.Run("a file from a newer binary is refused", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		s := openT(t, dir)
-		if _, err := s.w.ExecContext(ctx, `UPDATE schema_version SET version = 99`); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		_, err := Open(ctx, dir)
-		if err == nil || !strings.Contains(err.Error(), "newer") {
-			t.Errorf("Open(v99 file) = %v, want an error saying it is newer", err)
-		}
-	})
-
-	t.Run("processes starting together migrate once", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				s, err := Open(ctx, dir)
-				if err != nil {
-					t.Errorf("Open: %v", err)
-					return
-				}
-				defer s.Close()
-				if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
-					t.Errorf("SchemaVersion() = %d, %v", v, err)
-				}
-			})
-		}
-		wg.Wait()
-	})
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, c := open(), open()
+	ta := lead(t, a)
+	// Kill the holder's lock session, as the server does when its process dies.
+	if _, err := c.w.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ta.Lost():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the holder did not notice it lost the lock")
+	}
+	tc := lead(t, c)
+	if tc.Epoch() <= ta.Epoch() {
+		t.Errorf("epoch after takeover = %d, want > %d", tc.Epoch(), ta.Epoch())
+	}
 }
 
 func TestClaimSlot(t *testing.T) {
 	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	sl := quiz.Slot{Key: "C1@2025-06-02T09:00:00", Channel: "C1", Due: t0}
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-
-	steps := []struct {
-		name      string
-		owner     string
-		now       time.Time
-		wantWon   bool
-		wantOwner string
-	}{
-		{"first claim wins", "a", at(0), true, "a"},
-		{"second claimer loses under a live lease", "b", at(1), false, "a"},
-		{"the holder itself cannot re-claim under its live lease", "a", at(1), false, "a"},
-		{"after the lease, the claim can be taken over", "b", at(2), true, "b"},
-		{"and the new lease protects it", "a", at(3), false, "b"},
-	}
-	for _, st := range steps {
-		rec, won, err := s.ClaimSlot(ctx, sl, st.owner, st.now, st.now.Add(2*time.Minute))
-		if err != nil || won != st.wantWon || rec.Owner != st.wantOwner || rec.State != quiz.SlotClaimed {
-			t.Errorf("%s: ClaimSlot(%s at %v) = %+v, %t, %v; want won=%t owner %s", st.name, st.owner, st.now, rec, won, err, st.wantWon, st.wantOwner)
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.open(t)
+		e := lead(t, s).Epoch()
+		sl := quiz.Slot{Key: "C1@2025-06-02T09:00:00", Channel: "C1", Due: t0}
+		r, won, err := s.ClaimSlot(ctx, sl, newQuiz("one"), e)
+		if err != nil || !won || r.ID == 0 || r.Question.ID != "one" || r.SlotKey != sl.Key {
+			t.Fatalf("ClaimSlot = %+v, %t, %v", r, won, err)
 		}
-	}
-	// Only the holder may create the quiz.
-	if _, err := s.CreateQuiz(ctx, sl.Key, "a", quiz.NewQuiz{Channel: "C1", Question: question("x"), CreatedAt: at(3)}); !errors.Is(err, quiz.ErrClaimLost) {
-		t.Errorf("CreateQuiz by a former holder = %v, want ErrClaimLost", err)
-	}
-	r, err := s.CreateQuiz(ctx, sl.Key, "b", quiz.NewQuiz{Channel: "C1", Question: question("x"), CreatedAt: at(3)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A crash now, and a take-over: the quiz comes with the claim.
-	rec, won, err := s.ClaimSlot(ctx, sl, "c", at(10), at(12))
-	if err != nil || !won || rec.QuizID != r.ID {
-		t.Errorf("take-over ClaimSlot = %+v, %t, %v; want won with quiz %d", rec, won, err, r.ID)
-	}
-	if again, err := s.CreateQuiz(ctx, sl.Key, "c", quiz.NewQuiz{Channel: "C1", Question: question("y"), CreatedAt: at(10)}); err != nil || again.ID != r.ID || again.Question.ID != "x" {
-		t.Errorf("CreateQuiz after take-over = %+v, %v; want the existing quiz", again, err)
-	}
-	if err := s.MarkPosted(ctx, r.ID, quiz.Posting{MessageTS: "9.9", PostedAt: at(10), RevealAt: at(100), Late: true}); err != nil {
-		t.Fatal(err)
-	}
-	// Once posted, the slot is never claimed again, even long after.
-	if rec, won, err := s.ClaimSlot(ctx, sl, "d", at(1000), at(1002)); err != nil || won || rec.State != quiz.SlotPosted {
-		t.Errorf("ClaimSlot of a posted slot = %+v, %t, %v", rec, won, err)
-	}
-	if err := s.MarkPosted(ctx, 999, quiz.Posting{PostedAt: at(10)}); !errors.Is(err, quiz.ErrNotFound) {
-		t.Errorf("MarkPosted(unknown) = %v, want ErrNotFound", err)
-	}
-	got, _ := s.Quiz(ctx, r.ID)
-	if got.MessageTS != "9.9" || !got.Late || !got.RevealAt.Equal(at(100)) {
-		t.Errorf("posted quiz = %+v", got)
-	}
+		again, won, err := s.ClaimSlot(ctx, sl, newQuiz("two"), e)
+		if err != nil || won || again.ID != r.ID || again.Question.ID != "one" {
+			t.Errorf("second ClaimSlot = %+v, %t, %v; want the first quiz, not won", again, won, err)
+		}
+		rec, ok, err := s.Slot(ctx, sl.Key)
+		if err != nil || !ok || rec.State != quiz.SlotClaimed || rec.QuizID != r.ID {
+			t.Errorf("Slot = %+v, %t, %v", rec, ok, err)
+		}
+		pending, err := s.PendingSlots(ctx, "C1")
+		if err != nil || len(pending) != 1 || pending[0].QuizID != r.ID {
+			t.Errorf("PendingSlots = %+v, %v", pending, err)
+		}
+		// Not attempted yet: not in the history.
+		if qs, err := s.Quizzes(ctx, "C1"); err != nil || len(qs) != 0 {
+			t.Errorf("Quizzes before StartPost = %d, %v", len(qs), err)
+		}
+		if err := s.StartPost(ctx, r.ID, e, t0); err != nil {
+			t.Fatal(err)
+		}
+		qs, err := s.Quizzes(ctx, "C1")
+		if err != nil || len(qs) != 1 || !qs[0].PostStartedAt.Equal(t0) || qs[0].Posted() {
+			t.Errorf("Quizzes after StartPost = %+v, %v; want it as tried", qs, err)
+		}
+		// Posted: the slot settles and the first ts stays.
+		p := quiz.Posting{MessageTS: "1.5", PostedAt: t0.Add(time.Second), RevealAt: t0.Add(time.Hour)}
+		if err := s.MarkPosted(ctx, r.ID, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkPosted(ctx, r.ID, quiz.Posting{MessageTS: "9.9", PostedAt: t0.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Quiz(ctx, r.ID)
+		if err != nil || got.MessageTS != "1.5" || !got.PostedAt.Equal(p.PostedAt) || !got.RevealAt.Equal(p.RevealAt) {
+			t.Errorf("Quiz after MarkPosted = %+v, %v", got, err)
+		}
+		if rec, _, _ := s.Slot(ctx, sl.Key); rec.State != quiz.SlotPosted {
+			t.Errorf("slot state after MarkPosted = %s", rec.State)
+		}
+		if pending, _ := s.PendingSlots(ctx, "C1"); len(pending) != 0 {
+			t.Errorf("PendingSlots after posting = %+v", pending)
+		}
+		if err := s.MarkPosted(ctx, 999, p); !errors.Is(err, quiz.ErrNotFound) {
+			t.Errorf("MarkPosted(999) = %v, want ErrNotFound", err)
+		}
+		if _, err := s.Quiz(ctx, 999); !errors.Is(err, quiz.ErrNotFound) {
+			t.Errorf("Quiz(999) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestClaimRace: schedulers on several connections claim one slot at once;
+// exactly one wins (the epoch check aside, which they share here).
+func TestClaimRace(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		stores := []*Store{b.open(t), b.open(t), b.open(t)}
+		e := lead(t, stores[0]).Epoch()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for i := range 12 {
+			s := stores[i%len(stores)]
+			wg.Go(func() {
+				_, won, err := s.ClaimSlot(ctx, quiz.Slot{Key: "C1@race", Channel: "C1", Due: t0}, newQuiz(fmt.Sprint("q", i)), e)
+				if err != nil {
+					t.Errorf("ClaimSlot: %v", err)
+				}
+				mu.Lock()
+				if won {
+					wins++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Errorf("%d claims won, want 1", wins)
+		}
+	})
+}
+
+func TestRequestPost(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, other := b.open(t), b.open(t)
+		e := lead(t, s).Epoch()
+		manual := func(at time.Time) quiz.Slot {
+			return quiz.Slot{Key: "C1@manual@" + at.Format(time.RFC3339Nano), Channel: "C1", Due: at, Manual: true}
+		}
+		// Racing double submits from two processes: one wins.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for i := range 6 {
+			st := []*Store{s, other}[i%2]
+			at := t0.Add(time.Duration(i) * time.Millisecond)
+			wg.Go(func() {
+				_, won, err := st.RequestPost(ctx, manual(at), at.Add(-10*time.Second))
+				if err != nil {
+					t.Errorf("RequestPost: %v", err)
+				}
+				mu.Lock()
+				if won {
+					wins++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d of 6 racing requests won, want 1", wins)
+		}
+		pending, err := s.PendingSlots(ctx, "C1")
+		if err != nil || len(pending) != 1 || pending[0].QuizID != 0 || !pending[0].Manual {
+			t.Fatalf("PendingSlots = %+v, %v; want one request", pending, err)
+		}
+		// The scheduler gives the request its quiz.
+		r, won, err := s.ClaimSlot(ctx, pending[0].Slot, newQuiz("m"), e)
+		if err != nil || !won || r.SlotKey != pending[0].Key {
+			t.Errorf("ClaimSlot(request) = %+v, %t, %v", r, won, err)
+		}
+		// Later than the window, another is taken.
+		if _, won, err := s.RequestPost(ctx, manual(t0.Add(time.Minute)), t0.Add(50*time.Second)); err != nil || !won {
+			t.Errorf("RequestPost after the window = %t, %v", won, err)
+		}
+	})
 }
 
 func TestSettleSlot(t *testing.T) {
 	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	slot := func(k string) quiz.Slot { return quiz.Slot{Key: k, Channel: "C1", Due: t0} }
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.open(t)
+		e := lead(t, s).Epoch()
+		slot := func(k string) quiz.Slot { return quiz.Slot{Key: "C1@" + k, Channel: "C1", Due: t0} }
 
-	if _, _, err := s.ClaimSlot(ctx, slot("live"), "a", at(0), at(2)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.ClaimSlot(ctx, slot("expired"), "a", at(0), at(2)); err != nil {
-		t.Fatal(err)
-	}
-	postQuiz(t, s, "posted")
-
-	tests := []struct {
-		key, owner string
-		state      quiz.SlotState
-		now        time.Time
-		want       quiz.SlotState
-	}{
-		{"new", "b", quiz.SlotSkipped, at(0), quiz.SlotSkipped},
-		{"new", "b", quiz.SlotMissed, at(1), quiz.SlotSkipped},  // settled stays settled
-		{"live", "b", quiz.SlotMissed, at(1), quiz.SlotClaimed}, // someone is posting it
-		{"live", "a", quiz.SlotMissed, at(1), quiz.SlotMissed},  // the holder gives up
-		{"expired", "b", quiz.SlotMissed, at(3), quiz.SlotMissed},
-		{"posted", "b", quiz.SlotSkipped, at(3), quiz.SlotPosted},
-	}
-	for _, tt := range tests {
-		rec, err := s.SettleSlot(ctx, slot(tt.key), tt.state, tt.owner, tt.now)
-		if err != nil || rec.State != tt.want {
-			t.Errorf("SettleSlot(%s, %s by %s) = %q, %v; want %q", tt.key, tt.state, tt.owner, rec.State, err, tt.want)
+		// New: stored settled.
+		if rec, err := s.SettleSlot(ctx, slot("new"), quiz.SlotSkipped, t0); err != nil || rec.State != quiz.SlotSkipped {
+			t.Errorf("SettleSlot(new) = %+v, %v", rec, err)
 		}
-	}
-	if _, err := s.SettleSlot(ctx, slot("x"), quiz.SlotPosted, "a", at(0)); err == nil {
-		t.Errorf("SettleSlot(posted) succeeded")
-	}
-}
-
-// A poster that crashed after choosing a quiz (and perhaps posting it)
-// left it unrecorded; settling its slot closes it.
-func TestSettleSlotClosesUnpostedQuiz(t *testing.T) {
-	t.Parallel()
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	tests := []struct {
-		name       string
-		state      quiz.SlotState
-		by         string
-		now        time.Time
-		wantClosed bool
-	}{
-		{"missed after the crashed claim's lease", quiz.SlotMissed, "b", at(3), true},
-		{"skipped after the crashed claim's lease", quiz.SlotSkipped, "b", at(3), true},
-		{"not while the claim is live", quiz.SlotMissed, "b", at(1), false},
-		{"by the holder itself", quiz.SlotMissed, "a", at(1), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := openT(t, t.TempDir())
-			ctx := t.Context()
-			sl := quiz.Slot{Key: "C1@crashed", Channel: "C1", Due: t0}
-			if _, won, err := s.ClaimSlot(ctx, sl, "a", at(0), at(2)); err != nil || !won {
-				t.Fatalf("ClaimSlot = %t, %v", won, err)
-			}
-			r, err := s.CreateQuiz(ctx, sl.Key, "a", quiz.NewQuiz{Channel: "C1", Question: question("x"), Cycle: 1, CreatedAt: at(0)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			posted := postQuiz(t, s, "C1@posted") // another slot's quiz: untouched
-			if _, err := s.SettleSlot(ctx, sl, tt.state, tt.by, tt.now); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Quiz(ctx, r.ID)
-			if err != nil || got.ClosedAt.IsZero() == tt.wantClosed || (tt.wantClosed && !got.ClosedAt.Equal(tt.now)) {
-				t.Errorf("crashed quiz closed at %v (%v), want closed=%t at %v", got.ClosedAt, err, tt.wantClosed, tt.now)
-			}
-			out, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: "U1", Choice: 1, Correct: true, At: tt.now.Add(time.Minute)})
-			if err != nil || out.Closed != tt.wantClosed {
-				t.Errorf("RecordAnswer on the crashed quiz = %+v, %v; want Closed=%t", out, err, tt.wantClosed)
-			}
-			if got, _ := s.Quiz(ctx, posted.ID); !got.ClosedAt.IsZero() {
-				t.Errorf("the posted quiz of another slot was closed at %v", got.ClosedAt)
-			}
-		})
-	}
-}
-
-func TestRenewClaim(t *testing.T) {
-	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	sl := quiz.Slot{Key: "C1@2025-06-02T09:00:00", Channel: "C1", Due: t0}
-	if _, won, err := s.ClaimSlot(ctx, sl, "a", at(0), at(5)); err != nil || !won {
-		t.Fatalf("ClaimSlot = %t, %v", won, err)
-	}
-	steps := []struct {
-		name      string
-		do        func() error // a change before the renewal; nil for none
-		owner     string
-		now       time.Time
-		wantOK    bool
-		wantOwner string
-		wantLease time.Time
-	}{
-		{"the holder renews", nil, "a", at(4), true, "a", at(9)},
-		{"someone else cannot", nil, "b", at(4), false, "a", at(9)},
-		{"the holder renews after its lease if nobody took over", nil, "a", at(10), true, "a", at(15)},
-		{"not once it is taken over", func() error {
-			_, won, err := s.ClaimSlot(ctx, sl, "b", at(15), at(20))
-			if !won {
-				return errors.New("take-over not won")
-			}
-			return err
-		}, "a", at(16), false, "b", at(20)},
-		{"not once it is settled", func() error {
-			_, err := s.SettleSlot(ctx, sl, quiz.SlotMissed, "b", at(17))
-			return err
-		}, "b", at(17), false, "b", time.Time{}},
-	}
-	for _, st := range steps {
-		if st.do != nil {
-			if err := st.do(); err != nil {
-				t.Fatalf("%s: %v", st.name, err)
-			}
+		// Settled: stays as it was.
+		if rec, err := s.SettleSlot(ctx, slot("new"), quiz.SlotMissed, t0); err != nil || rec.State != quiz.SlotSkipped {
+			t.Errorf("SettleSlot(settled) = %+v, %v", rec, err)
 		}
-		ok, err := s.RenewClaim(ctx, sl.Key, st.owner, st.now, st.now.Add(5*time.Minute))
-		rec, _, _ := s.Slot(ctx, sl.Key)
-		if err != nil || ok != st.wantOK || rec.Owner != st.wantOwner || !rec.LeaseUntil.Equal(st.wantLease) {
-			t.Errorf("%s: RenewClaim(%s at %v) = %t, %v, slot %+v; want %t, owner %s until %v", st.name, st.owner, st.now, ok, err, rec, st.wantOK, st.wantOwner, st.wantLease)
+		// Claimed but never tried: settled, its quiz closed.
+		r, _, err := s.ClaimSlot(ctx, slot("chosen"), newQuiz("c"), e)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if ok, err := s.RenewClaim(ctx, "C1@none", "a", at(0), at(5)); err != nil || ok {
-		t.Errorf("RenewClaim(unknown slot) = %t, %v; want false", ok, err)
-	}
-}
-
-func TestClaimManualSlot(t *testing.T) {
-	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	sec := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Second))) }
-	manual := func(c string, due time.Time) quiz.Slot {
-		return quiz.Slot{Key: c + "@manual@" + due.Format(time.RFC3339Nano), Channel: c, Due: due, Manual: true}
-	}
-	claim := func(sl quiz.Slot) (quiz.SlotRecord, bool, error) {
-		return s.ClaimManualSlot(ctx, sl, "a", sl.Due.Add(-10*time.Second), sl.Due, sl.Due.Add(5*time.Minute))
-	}
-	first := manual("C1", sec(0.9))
-	if _, won, err := claim(first); err != nil || !won {
-		t.Fatalf("first ClaimManualSlot = %t, %v", won, err)
-	}
-	tests := []struct {
-		name    string
-		slot    quiz.Slot
-		wantWon bool
-	}{
-		{"a second later, in another second", manual("C1", sec(1.1)), false},
-		{"9.9 s later", manual("C1", sec(10.8)), false},
-		{"another channel", manual("C2", sec(1.1)), true},
-		{"10 s later", manual("C1", sec(10.9)), true},
-	}
-	for _, tt := range tests {
-		rec, won, err := claim(tt.slot)
-		if err != nil || won != tt.wantWon {
-			t.Errorf("%s: ClaimManualSlot = %+v, %t, %v; want won=%t", tt.name, rec, won, err, tt.wantWon)
+		if rec, err := s.SettleSlot(ctx, slot("chosen"), quiz.SlotMissed, t0); err != nil || rec.State != quiz.SlotMissed {
+			t.Errorf("SettleSlot(chosen) = %+v, %v", rec, err)
 		}
-		if !won && rec.Key != first.Key {
-			t.Errorf("%s: refused for slot %s, want %s", tt.name, rec.Key, first.Key)
+		if got, _ := s.Quiz(ctx, r.ID); got.ClosedAt.IsZero() {
+			t.Errorf("the quiz of a settled slot is not closed")
 		}
-	}
-	// A failed manual post, settled as missed, does not hold the next one up.
-	failed := manual("C3", sec(0))
-	if _, won, err := claim(failed); err != nil || !won {
-		t.Fatalf("ClaimManualSlot = %t, %v", won, err)
-	}
-	if _, err := s.SettleSlot(ctx, failed, quiz.SlotMissed, "a", sec(0.5)); err != nil {
-		t.Fatal(err)
-	}
-	if _, won, err := claim(manual("C3", sec(1))); err != nil || !won {
-		t.Errorf("ClaimManualSlot after a missed one = %t, %v; want won", won, err)
-	}
-	// Scheduled slots do not count.
-	if _, _, err := s.ClaimSlot(ctx, quiz.Slot{Key: "C4@2025-06-02T09:00:00", Channel: "C4", Due: t0}, "a", t0, t0.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if _, won, err := claim(manual("C4", sec(1))); err != nil || !won {
-		t.Errorf("ClaimManualSlot after a scheduled slot = %t, %v; want won", won, err)
-	}
-}
-
-// TestClaimRace has goroutines on two handles (two processes, as far as
-// SQLite is concerned) claim the same slots at once.
-func TestClaimRace(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	handles := []*SQLite{openT(t, dir), openT(t, dir)}
-	for rep := range 50 {
-		sl := quiz.Slot{Key: fmt.Sprintf("C1@rep%d", rep), Channel: "C1", Due: t0}
-		var wins sync.Map
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 8 {
-			wg.Go(func() {
-				<-start
-				_, won, err := handles[i%2].ClaimSlot(t.Context(), sl, fmt.Sprint("owner", i), t0, t0.Add(time.Minute))
-				if err != nil {
-					t.Errorf("ClaimSlot: %v", err)
-				}
-				if won {
-					wins.Store(i, true)
-				}
-			})
+		// Tried: may be in Slack, so it is left to reconcile.
+		r, _, _ = s.ClaimSlot(ctx, slot("tried"), newQuiz("t"), e)
+		if err := s.StartPost(ctx, r.ID, e, t0); err != nil {
+			t.Fatal(err)
 		}
-		close(start)
-		wg.Wait()
-		n := 0
-		wins.Range(func(any, any) bool { n++; return true })
-		if n != 1 {
-			t.Fatalf("rep %d: %d winners, want 1", rep, n)
+		if rec, err := s.SettleSlot(ctx, slot("tried"), quiz.SlotMissed, t0); err != nil || rec.State != quiz.SlotClaimed {
+			t.Errorf("SettleSlot(tried) = %+v, %v; want it left claimed", rec, err)
 		}
-	}
+		// Given up: missed, closed, and a click would say so.
+		if err := s.GiveUpPost(ctx, r.ID, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _, _ := s.Slot(ctx, slot("tried").Key); rec.State != quiz.SlotMissed {
+			t.Errorf("slot after GiveUpPost = %s, want missed", rec.State)
+		}
+		out, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: "U1", Choice: 1, At: t0.Add(2 * time.Minute)})
+		if err != nil || !out.Closed {
+			t.Errorf("answer to a given-up quiz = %+v, %v; want closed", out, err)
+		}
+		// Posted: stays posted.
+		postQuiz(t, s, e, "C1@posted")
+		if rec, err := s.SettleSlot(ctx, quiz.Slot{Key: "C1@posted", Channel: "C1", Due: t0}, quiz.SlotMissed, t0); err != nil || rec.State != quiz.SlotPosted {
+			t.Errorf("SettleSlot(posted) = %+v, %v", rec, err)
+		}
+		if _, err := s.SettleSlot(ctx, slot("x"), quiz.SlotPosted, t0); err == nil {
+			t.Errorf("SettleSlot as posted succeeded")
+		}
+	})
 }
 
 func TestRecordAnswer(t *testing.T) {
 	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	r := postQuiz(t, s, "k")
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	ans := func(user string, choice int, m int) quiz.AnswerRecord {
-		return quiz.AnswerRecord{QuizID: r.ID, User: user, Choice: choice, Correct: choice == 1, At: at(m)}
-	}
-	tests := []struct {
-		a           quiz.AnswerRecord
-		wantChoice  int
-		wantAlready bool
-		wantClosed  bool
-	}{
-		{ans("U1", 1, 1), 1, false, false},
-		{ans("U2", 0, 2), 0, false, false},
-		{ans("U1", 0, 3), 1, true, false},
-		{ans("U3", 1, 360), 0, false, true}, // at reveal_at: closed
-		{ans("U2", 1, 400), 0, true, true},
-	}
-	for _, tt := range tests {
-		out, err := s.RecordAnswer(ctx, tt.a)
-		if err != nil || out.Stored.Choice != tt.wantChoice || out.Already != tt.wantAlready || out.Closed != tt.wantClosed {
-			t.Errorf("RecordAnswer(%s, %d at %v) = %+v, %v; want choice %d already %t closed %t",
-				tt.a.User, tt.a.Choice, tt.a.At, out, err, tt.wantChoice, tt.wantAlready, tt.wantClosed)
-		}
-	}
-	// A reveal in progress closes the quiz whatever the answer's clock says.
-	r2 := postQuiz(t, s, "k2")
-	if _, won, err := s.ClaimReveal(ctx, r2.ID, "a", at(0), at(2)); err != nil || !won {
-		t.Fatalf("ClaimReveal = %t, %v", won, err)
-	}
-	if out, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r2.ID, User: "U1", Choice: 1, At: at(-5)}); err != nil || !out.Closed {
-		t.Errorf("RecordAnswer during reveal = %+v, %v; want Closed", out, err)
-	}
-	if _, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: 999, User: "U1", At: at(1)}); !errors.Is(err, quiz.ErrNotFound) {
-		t.Errorf("RecordAnswer(unknown quiz) = %v, want ErrNotFound", err)
-	}
-	as, err := s.Answers(ctx, r.ID)
-	if err != nil || len(as) != 2 || as[0].User != "U1" || as[1].User != "U2" || !as[0].At.Equal(at(1)) {
-		t.Errorf("Answers = %+v, %v", as, err)
-	}
-	all, err := s.ChannelAnswers(ctx, "C1")
-	if err != nil || len(all) != 2 {
-		t.Errorf("ChannelAnswers = %+v, %v", all, err)
-	}
-	got, _ := s.Quiz(ctx, r.ID)
-	if got.Answered != 2 || got.Correct != 1 {
-		t.Errorf("counts = %d/%d, want 1/2", got.Correct, got.Answered)
-	}
-}
-
-func TestReveal(t *testing.T) {
-	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	r := postQuiz(t, s, "k")
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	steps := []struct {
-		owner       string
-		now         time.Time
-		wantWon     bool
-		wantAttempt int
-	}{
-		{"a", at(0), true, 1},
-		{"b", at(1), false, 0}, // a holds it
-		{"b", at(2), true, 2},  // a's lease ran out
-	}
-	for _, st := range steps {
-		attempt, won, err := s.ClaimReveal(ctx, r.ID, st.owner, st.now, st.now.Add(2*time.Minute))
-		if err != nil || won != st.wantWon || attempt != st.wantAttempt {
-			t.Errorf("ClaimReveal(%s at %v) = %d, %t, %v; want %d, %t", st.owner, st.now, attempt, won, err, st.wantAttempt, st.wantWon)
-		}
-	}
-	if open, _ := s.OpenQuizzes(ctx, "C1"); len(open) != 1 || !open[0].ClosedAt.Equal(at(0)) {
-		t.Errorf("OpenQuizzes during reveal = %+v, want the quiz, closed at %v", open, at(0))
-	}
-	if err := s.MarkRevealed(ctx, r.ID, at(3)); err != nil {
-		t.Fatal(err)
-	}
-	if _, won, err := s.ClaimReveal(ctx, r.ID, "c", at(100), at(102)); err != nil || won {
-		t.Errorf("ClaimReveal after reveal = %t, %v", won, err)
-	}
-	if open, _ := s.OpenQuizzes(ctx, "C1"); len(open) != 0 {
-		t.Errorf("OpenQuizzes after reveal = %+v", open)
-	}
-	if qs, _ := s.Quizzes(ctx, "C1"); len(qs) != 1 || !qs[0].RevealedAt.Equal(at(3)) {
-		t.Errorf("Quizzes = %+v", qs)
-	}
-	if _, err := s.Quiz(context.Background(), 999); !errors.Is(err, quiz.ErrNotFound) {
-		t.Errorf("Quiz(999) = %v, want ErrNotFound", err)
-	}
-}
-
-func TestRenewReveal(t *testing.T) {
-	t.Parallel()
-	s := openT(t, t.TempDir())
-	ctx := t.Context()
-	r := postQuiz(t, s, "k")
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	if _, won, err := s.ClaimReveal(ctx, r.ID, "a", at(0), at(5)); err != nil || !won {
-		t.Fatalf("ClaimReveal = %t, %v", won, err)
-	}
-	steps := []struct {
-		name      string
-		do        func() error
-		owner     string
-		now       time.Time
-		wantOK    bool
-		wantLease time.Time
-	}{
-		{"the holder renews", nil, "a", at(4), true, at(9)},
-		{"someone else cannot", nil, "b", at(4), false, at(9)},
-		{"not once it is taken over", func() error {
-			_, won, err := s.ClaimReveal(ctx, r.ID, "b", at(9), at(14))
-			if !won {
-				return errors.New("take-over not won")
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.open(t)
+		e := lead(t, s).Epoch()
+		r := postQuiz(t, s, e, "C1@a")
+		ans := func(user string, choice int, at time.Time) quiz.AnswerOutcome {
+			t.Helper()
+			out, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: user, Choice: choice, Correct: choice == 1, At: at})
+			if err != nil {
+				t.Fatal(err)
 			}
-			return err
-		}, "a", at(10), false, at(14)},
-		{"not once it is revealed", func() error { return s.MarkRevealed(ctx, r.ID, at(11)) }, "b", at(11), false, time.Time{}},
-	}
-	for _, st := range steps {
-		if st.do != nil {
-			if err := st.do(); err != nil {
-				t.Fatalf("%s: %v", st.name, err)
-			}
+			return out
 		}
-		ok, err := s.RenewReveal(ctx, r.ID, st.owner, st.now, st.now.Add(5*time.Minute))
+		if out := ans("U1", 1, t0.Add(time.Minute)); out.Already || out.Closed || out.Stored.Choice != 1 {
+			t.Errorf("first answer = %+v", out)
+		}
+		if out := ans("U1", 0, t0.Add(2*time.Minute)); !out.Already || out.Stored.Choice != 1 {
+			t.Errorf("second answer = %+v, want the first", out)
+		}
+		if out := ans("U2", 0, t0.Add(7*time.Hour)); !out.Closed || out.Already {
+			t.Errorf("answer after reveal_at = %+v, want closed", out)
+		}
+		if _, err := s.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: 999, User: "U1"}); !errors.Is(err, quiz.ErrNotFound) {
+			t.Errorf("answer to quiz 999 = %v, want ErrNotFound", err)
+		}
 		got, _ := s.Quiz(ctx, r.ID)
-		if err != nil || ok != st.wantOK || !got.RevealLeaseUntil.Equal(st.wantLease) {
-			t.Errorf("%s: RenewReveal(%s at %v) = %t, %v, lease until %v; want %t, %v", st.name, st.owner, st.now, ok, err, got.RevealLeaseUntil, st.wantOK, st.wantLease)
+		if got.Answered != 1 || got.Correct != 1 {
+			t.Errorf("counts = %d/%d, want 1/1", got.Correct, got.Answered)
 		}
-	}
+		all, err := s.ChannelAnswers(ctx, "C1")
+		if err != nil || len(all) != 1 || all[0].User != "U1" {
+			t.Errorf("ChannelAnswers = %+v, %v", all, err)
+		}
+	})
+}
+
+// TestAnswersRaceClose: answers from several connections race the reveal's
+// close. Every answer told it was recorded is in the tally read after the
+// close, and each user counts once.
+func TestAnswersRaceClose(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		stores := []*Store{b.open(t), b.open(t)}
+		s := stores[0]
+		e := lead(t, s).Epoch()
+		r := postQuiz(t, s, e, "C1@race")
+		const users = 40
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		recorded := map[string]bool{}
+		start := make(chan struct{})
+		for i := range users {
+			for c := range 2 { // each user clicks twice, on two connections
+				st := stores[(i+c)%2]
+				wg.Go(func() {
+					<-start
+					user := fmt.Sprintf("U%02d", i)
+					out, err := st.RecordAnswer(ctx, quiz.AnswerRecord{QuizID: r.ID, User: user, Choice: c, Correct: c == 1, At: t0.Add(time.Minute)})
+					if err != nil {
+						t.Errorf("RecordAnswer: %v", err)
+						return
+					}
+					if !out.Already && !out.Closed {
+						mu.Lock()
+						if recorded[user] {
+							t.Errorf("%s recorded twice", user)
+						}
+						recorded[user] = true
+						mu.Unlock()
+					}
+				})
+			}
+		}
+		close(start)
+		closed, err := s.CloseQuiz(ctx, r.ID, e, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tally, err := s.Answers(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		final, _ := s.Answers(ctx, r.ID)
+		if len(final) != len(tally) {
+			t.Errorf("%d answers stored after the close was read, %d before: some landed after the close", len(final), len(tally))
+		}
+		if len(final) != len(recorded) {
+			t.Errorf("%d answers stored, %d users told recorded", len(final), len(recorded))
+		}
+		if closed.ClosedAt.IsZero() {
+			t.Errorf("CloseQuiz did not close")
+		}
+	})
+}
+
+func TestRevealSteps(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := b.open(t)
+		term := lead(t, s)
+		e := term.Epoch()
+		r := postQuiz(t, s, e, "C1@r")
+		other := postQuiz(t, s, e, "C1@r2")
+		if n, err := s.RequestReveal(ctx, "C1", t0.Add(time.Minute)); err != nil || n != 2 {
+			t.Errorf("RequestReveal = %d, %v; want 2", n, err)
+		}
+		if got, _ := s.Quiz(ctx, other.ID); !got.RevealAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("reveal_at after RequestReveal = %v", got.RevealAt)
+		}
+		got, err := s.CloseQuiz(ctx, r.ID, e, t0.Add(2*time.Minute))
+		if err != nil || !got.ClosedAt.Equal(t0.Add(2*time.Minute)) {
+			t.Errorf("CloseQuiz = %+v, %v", got, err)
+		}
+		if again, _ := s.CloseQuiz(ctx, r.ID, e, t0.Add(3*time.Minute)); !again.ClosedAt.Equal(got.ClosedAt) {
+			t.Errorf("a second CloseQuiz moved closed_at to %v", again.ClosedAt)
+		}
+		if err := s.MarkRevealShown(ctx, r.ID, t0.Add(3*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkRevealed(ctx, r.ID, "1.9", t0.Add(4*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.Quiz(ctx, r.ID)
+		if got.RevealShownAt.IsZero() || got.ResultTS != "1.9" || !got.RevealedAt.Equal(t0.Add(4*time.Minute)) {
+			t.Errorf("after the reveal: %+v", got)
+		}
+		open, err := s.OpenQuizzes(ctx, "C1")
+		if err != nil || len(open) != 1 || open[0].ID != other.ID {
+			t.Errorf("OpenQuizzes = %+v, %v", open, err)
+		}
+	})
+}
+
+func TestFirstSeen(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		stores := []*Store{b.open(t), b.open(t)}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		firsts := 0
+		for i := range 10 {
+			wg.Go(func() {
+				ok, err := stores[i%2].FirstSeen(ctx, "event:Ev1")
+				if err != nil {
+					t.Errorf("FirstSeen: %v", err)
+				}
+				mu.Lock()
+				if ok {
+					firsts++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if firsts != 1 {
+			t.Errorf("event seen first %d times, want 1", firsts)
+		}
+		if ok, err := stores[1].FirstSeen(ctx, "event:Ev2"); err != nil || !ok {
+			t.Errorf("FirstSeen(Ev2) = %t, %v", ok, err)
+		}
+	})
+}
+
+func TestPaused(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, other := b.open(t), b.open(t)
+		if p, err := s.Paused(ctx, "C1"); err != nil || p {
+			t.Errorf("Paused() of a new channel = %t, %v", p, err)
+		}
+		if err := s.SetPaused(ctx, "C1", true, t0); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := other.Paused(ctx, "C1"); err != nil || !p {
+			t.Errorf("Paused() seen by another process = %t, %v", p, err)
+		}
+		if err := other.SetPaused(ctx, "C1", false, t0); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.Paused(ctx, "C1"); p {
+			t.Errorf("still paused after resume")
+		}
+	})
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+
+	eachBackend(t, func(t *testing.T, b backend) {
+		// Processes starting together migrate once.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				s := b.open(t)
+				want := len(s.migrations())
+				if v, err := s.SchemaVersion(ctx); err != nil || v != want {
+					t.Errorf("SchemaVersion() = %d, %v; want %d", v, err, want)
+				}
+			})
+		}
+		wg.Wait()
+		// A database from a newer binary is refused.
+		s := b.open(t)
+		if _, err := s.w.ExecContext(ctx, `UPDATE schema_version SET version = 99`); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if b.name == "sqlite" {
+			_, err = Open(ctx, filepath.Dir(s.Path()))
+		} else {
+			_, err = openPostgres(ctx, pgURL(s), len(postgresMigrations))
+		}
+		if err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("opening a v99 database = %v, want an error saying it is newer", err)
+		}
+	})
+
+	t.Run("a v2 SQLite file keeps its data and its unposted quiz is looked for", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		v2, err := openSQLite(ctx, dir, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := `{"ID":"old","Topic":"ecs","Question":"Q?","Choices":[{"Text":"A"},{"Text":"B","Correct":true}]}`
+		for _, stmt := range []string{
+			`INSERT INTO slots (key, channel, due, state, owner, lease_until, quiz_id, updated_at) VALUES ('C1@posted', 'C1', 1, 'posted', 'old', 0, 1, 1)`,
+			`INSERT INTO slots (key, channel, due, state, owner, lease_until, quiz_id, updated_at) VALUES ('C1@claimed', 'C1', 2, 'claimed', 'old', 99, 2, 2)`,
+			`INSERT INTO quizzes (id, slot_key, channel, question_id, question, cycle, created_at, message_ts, posted_at, reveal_at) VALUES (1, 'C1@posted', 'C1', 'old', '` + js + `', 1, 1, '1.1', 1000, 2000)`,
+			`INSERT INTO quizzes (id, slot_key, channel, question_id, question, cycle, created_at) VALUES (2, 'C1@claimed', 'C1', 'old', '` + js + `', 1, 5000)`,
+			`INSERT INTO answers VALUES (1, 'U1', 1, 1, 1500)`,
+		} {
+			if _, err := v2.w.ExecContext(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		v2.Close()
+		s := openT(t, dir)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != len(sqliteMigrations) {
+			t.Errorf("SchemaVersion() = %d, %v", v, err)
+		}
+		got, err := s.Quiz(ctx, 1)
+		if err != nil || got.MessageTS != "1.1" || got.Answered != 1 || got.Correct != 1 || !got.Posted() {
+			t.Errorf("posted quiz after migrating = %+v, %v", got, err)
+		}
+		got, err = s.Quiz(ctx, 2)
+		if err != nil || !got.PostStartedAt.Equal(time.UnixMilli(5000).UTC()) || got.Posted() {
+			t.Errorf("unposted quiz after migrating = %+v, %v; want it marked as tried", got, err)
+		}
+		if pending, _ := s.PendingSlots(ctx, "C1"); len(pending) != 1 || pending[0].QuizID != 2 {
+			t.Errorf("PendingSlots after migrating = %+v", pending)
+		}
+	})
+}
+
+// pgURL rebuilds a store's connection URL, for reopening it.
+func pgURL(s *Store) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", s.pgCfg.User, s.pgCfg.Host, s.pgCfg.Port, s.pgCfg.Database)
 }
