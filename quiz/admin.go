@@ -52,8 +52,27 @@ func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 	var post Post
 	err = q.await(ctx, func() (bool, error) {
 		rec, _, err := q.st.Slot(ctx, s.Key)
-		if err != nil || rec.State == SlotClaimed {
+		if err != nil {
 			return false, err
+		}
+		if rec.State == SlotClaimed {
+			// Posted by this process but not recorded yet, or failed here.
+			q.stateMu.Lock()
+			p, unrecorded := q.unrecorded[rec.QuizID]
+			perr := q.postErrs[rec.QuizID]
+			q.stateMu.Unlock()
+			switch {
+			case rec.QuizID == 0:
+				return false, nil
+			case unrecorded:
+				r, err := q.st.Quiz(ctx, rec.QuizID)
+				post = postOf(r)
+				post.MessageTS = p.MessageTS
+				return true, err
+			case perr != nil:
+				return true, fmt.Errorf("%w: %w", ErrNotPosted, perr)
+			}
+			return false, nil
 		}
 		if rec.State != SlotPosted {
 			return true, ErrNotPosted

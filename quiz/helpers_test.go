@@ -17,11 +17,14 @@ import (
 )
 
 // fakePublisher is a quiz.Publisher whose methods are function fields; nil
-// fields succeed and do nothing.
+// fields succeed and do nothing (the Find methods find nothing).
 type fakePublisher struct {
 	PostQuizFunc    func(ctx context.Context, p quiz.Post, q content.Question) (string, error)
+	FindQuizFunc    func(ctx context.Context, p quiz.Post, since time.Time) (string, bool, error)
 	UpdateCountFunc func(ctx context.Context, p quiz.Post, answered int) error
-	RevealFunc      func(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error
+	ShowRevealFunc  func(ctx context.Context, p quiz.Post, q content.Question, counts []int) error
+	PostResultFunc  func(ctx context.Context, p quiz.Post, q content.Question, winners []string) (string, error)
+	FindResultFunc  func(ctx context.Context, p quiz.Post) (string, bool, error)
 }
 
 func (f *fakePublisher) PostQuiz(ctx context.Context, p quiz.Post, q content.Question) (string, error) {
@@ -31,6 +34,13 @@ func (f *fakePublisher) PostQuiz(ctx context.Context, p quiz.Post, q content.Que
 	return f.PostQuizFunc(ctx, p, q)
 }
 
+func (f *fakePublisher) FindQuiz(ctx context.Context, p quiz.Post, since time.Time) (string, bool, error) {
+	if f.FindQuizFunc == nil {
+		return "", false, nil
+	}
+	return f.FindQuizFunc(ctx, p, since)
+}
+
 func (f *fakePublisher) UpdateCount(ctx context.Context, p quiz.Post, answered int) error {
 	if f.UpdateCountFunc == nil {
 		return nil
@@ -38,11 +48,25 @@ func (f *fakePublisher) UpdateCount(ctx context.Context, p quiz.Post, answered i
 	return f.UpdateCountFunc(ctx, p, answered)
 }
 
-func (f *fakePublisher) Reveal(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error {
-	if f.RevealFunc == nil {
+func (f *fakePublisher) ShowReveal(ctx context.Context, p quiz.Post, q content.Question, counts []int) error {
+	if f.ShowRevealFunc == nil {
 		return nil
 	}
-	return f.RevealFunc(ctx, p, q, counts, winners)
+	return f.ShowRevealFunc(ctx, p, q, counts)
+}
+
+func (f *fakePublisher) PostResult(ctx context.Context, p quiz.Post, q content.Question, winners []string) (string, error) {
+	if f.PostResultFunc == nil {
+		return "rts", nil
+	}
+	return f.PostResultFunc(ctx, p, q, winners)
+}
+
+func (f *fakePublisher) FindResult(ctx context.Context, p quiz.Post) (string, bool, error) {
+	if f.FindResultFunc == nil {
+		return "", false, nil
+	}
+	return f.FindResultFunc(ctx, p)
 }
 
 // hookStore is a quiz.Store that passes every call on to Store, except
@@ -137,14 +161,16 @@ type posted struct {
 	at       time.Time // the fake clock when posted
 }
 
-// revealed is one Reveal call seen by a recorder.
+// revealed is one reveal seen by a recorder: the message shown, then the
+// result line.
 type revealed struct {
 	post    quiz.Post
 	counts  []int
 	winners []string
 }
 
-// recorder records what a fakePublisher is asked to do.
+// recorder records what a fakePublisher is asked to do, and keeps the
+// messages "in Slack" by quiz id, as the Find methods see them.
 type recorder struct {
 	mu      sync.Mutex
 	events  []string // "post <slot key>" and "reveal <quiz id>", in order
@@ -152,12 +178,16 @@ type recorder struct {
 	reveals []revealed
 	counts  chan int // every UpdateCount's answered, if there is room
 	seq     int
+	inSlack map[int64]string // quiz id → message ts
+	results map[int64]string // quiz id → result line ts
+	// resultPosts counts PostResult calls.
+	resultPosts int
 }
 
 // newRecorder returns a recorder and a publisher that feeds it, stamping
 // posts with clk.
 func newRecorder(clk quiz.Clock) (*recorder, *fakePublisher) {
-	r := &recorder{counts: make(chan int, 10000)}
+	r := &recorder{counts: make(chan int, 10000), inSlack: map[int64]string{}, results: map[int64]string{}}
 	return r, &fakePublisher{
 		PostQuizFunc: func(ctx context.Context, p quiz.Post, q content.Question) (string, error) {
 			r.mu.Lock()
@@ -165,7 +195,15 @@ func newRecorder(clk quiz.Clock) (*recorder, *fakePublisher) {
 			r.seq++
 			r.events = append(r.events, "post "+p.SlotKey)
 			r.posts = append(r.posts, posted{post: p, question: q.ID, at: clk.Now()})
-			return fmt.Sprintf("1700000000.%06d", r.seq), nil
+			ts := fmt.Sprintf("1700000000.%06d", r.seq)
+			r.inSlack[p.QuizID] = ts
+			return ts, nil
+		},
+		FindQuizFunc: func(ctx context.Context, p quiz.Post, since time.Time) (string, bool, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			ts, ok := r.inSlack[p.QuizID]
+			return ts, ok, nil
 		},
 		UpdateCountFunc: func(ctx context.Context, p quiz.Post, answered int) error {
 			select {
@@ -174,12 +212,33 @@ func newRecorder(clk quiz.Clock) (*recorder, *fakePublisher) {
 			}
 			return nil
 		},
-		RevealFunc: func(ctx context.Context, p quiz.Post, q content.Question, counts []int, winners []string) error {
+		ShowRevealFunc: func(ctx context.Context, p quiz.Post, q content.Question, counts []int) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.events = append(r.events, fmt.Sprint("reveal ", p.QuizID))
-			r.reveals = append(r.reveals, revealed{post: p, counts: counts, winners: winners})
+			r.reveals = append(r.reveals, revealed{post: p, counts: counts})
 			return nil
+		},
+		PostResultFunc: func(ctx context.Context, p quiz.Post, q content.Question, winners []string) (string, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.seq++
+			r.resultPosts++
+			for i := len(r.reveals) - 1; i >= 0; i-- {
+				if r.reveals[i].post.QuizID == p.QuizID {
+					r.reveals[i].winners = winners
+					break
+				}
+			}
+			ts := fmt.Sprintf("1700000000.%06d", r.seq)
+			r.results[p.QuizID] = ts
+			return ts, nil
+		},
+		FindResultFunc: func(ctx context.Context, p quiz.Post) (string, bool, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			ts, ok := r.results[p.QuizID]
+			return ts, ok, nil
 		},
 	}
 }
@@ -249,7 +308,7 @@ type env struct {
 	t   *testing.T
 	dir string
 	cfg quiz.Config
-	st  *store.SQLite
+	st  *store.Store
 	clk *quiz.FakeClock
 	rec *recorder
 	pub *fakePublisher
@@ -325,11 +384,21 @@ func newEnv(t *testing.T, start time.Time, opts ...envOption) *env {
 	return e
 }
 
+// running holds, by data directory, the stop of the scheduler start ran
+// there last: a start on the same directory is a restart, and the old
+// process exits first (else the new one would stand by for the lock).
+var running sync.Map
+
 // start runs the scheduler until the returned stop is called (or the test
-// ends) and waits for its first tick.
+// ends), after stopping the one start ran on the same directory, and
+// waits for its first tick.
 func (e *env) start() (stop func()) {
 	e.t.Helper()
+	if old, ok := running.Load(e.dir); ok {
+		old.(func())()
+	}
 	stop = e.run()
+	running.Store(e.dir, stop)
 	e.idle()
 	return stop
 }
@@ -401,6 +470,34 @@ func (e *env) runUntil(end time.Time) {
 		e.clk.AdvanceToNext()
 		e.idle()
 	}
+}
+
+// answer clicks choice on quiz id's message, as Slack would send it.
+func (e *env) answer(ctx context.Context, id int64, user string, choice int) (quiz.Result, error) {
+	return e.q.Answer(ctx, clickOn(e.t, e.st, id, user, choice))
+}
+
+// clickOn is user's click of choice on quiz id's message, as stored.
+func clickOn(t *testing.T, st quiz.Store, id int64, user string, choice int) quiz.Click {
+	r, err := st.Quiz(t.Context(), id)
+	if err != nil && !errors.Is(err, quiz.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return quiz.Click{QuizID: id, User: user, Choice: choice, Channel: channel, MessageTS: r.MessageTS}
+}
+
+// term takes the scheduler lock on st, for a test that writes as a
+// scheduler would; release it before a Quiz runs.
+func term(t *testing.T, st quiz.Store) quiz.Term {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	tm, err := st.LockScheduler(ctx, channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tm.Release)
+	return tm
 }
 
 func (e *env) slotState(key string) quiz.SlotState {

@@ -23,8 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -159,7 +157,8 @@ type Quiz struct {
 	stateMu     sync.Mutex
 	unrecorded  map[int64]Posting
 	revealFails map[int64]int
-	shown       map[int64]int // answer count last shown, by quiz
+	shown       map[int64]int   // answer count last shown, by quiz
+	postErrs    map[int64]error // the last failed post of a quiz, for PostNow
 
 	kick   chan struct{} // wakes the count loop
 	wakeup chan struct{} // wakes the scheduler
@@ -183,6 +182,7 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 		unrecorded:  map[int64]Posting{},
 		revealFails: map[int64]int{},
 		shown:       map[int64]int{},
+		postErrs:    map[int64]error{},
 		kick:        make(chan struct{}, 1),
 		wakeup:      make(chan struct{}, 1),
 		ticked:      make(chan struct{}),
@@ -287,6 +287,16 @@ func (q *Quiz) lead(ctx context.Context, term Term) {
 	clear(q.shown)
 	q.stateMu.Unlock()
 	wg.Go(func() { q.countLoop(ctx) })
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-term.Answered():
+				q.kickCount()
+			}
+		}
+	})
 	q.kickCount() // show counts that other replicas' answers changed
 	for {
 		wake := q.safeTick(ctx, term)
@@ -299,7 +309,6 @@ func (q *Quiz) lead(ctx context.Context, term Term) {
 			t.Stop()
 		case <-term.Wake():
 			t.Stop()
-			q.kickCount()
 		case <-t.C():
 		}
 	}
@@ -486,18 +495,27 @@ func (q *Quiz) post(ctx context.Context, term Term, qr QuizRecord) (time.Time, e
 		ts, err = q.pub.PostQuiz(ctx, post, qr.Question)
 		return err
 	})
+	q.stateMu.Lock()
+	if err != nil {
+		q.postErrs[qr.ID] = err
+	} else {
+		delete(q.postErrs, qr.ID)
+	}
+	q.stateMu.Unlock()
 	if err != nil {
 		// It may have gone out all the same (a timeout, a 5xx after
 		// posting): reconcile looks for it before posting again.
 		return started.Add(min(retryAfter, publishTimeout)), fmt.Errorf("post quiz %d for slot %s (will look for it in Slack before trying again): %w", qr.ID, qr.SlotKey, err)
 	}
-	q.recordPost(ctx, qr, ts, q.clock.Now(), "posted")
+	if !q.recordPost(ctx, qr, ts, q.clock.Now(), "posted") {
+		return q.clock.Now().Add(retryAfter), nil
+	}
 	return time.Time{}, nil
 }
 
 // recordPost records that qr's message ts is in Slack, keeping it in memory
-// if the store fails.
-func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedAt time.Time, how string) {
+// if the store fails; it reports whether the store has it.
+func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedAt time.Time, how string) bool {
 	p := Posting{MessageTS: ts, PostedAt: postedAt, RevealAt: postedAt.Add(q.cfg.RevealAfter)}
 	err := q.retryStore(ctx, func() error { return q.st.MarkPosted(ctx, qr.ID, p) })
 	q.stateMu.Lock()
@@ -510,11 +528,12 @@ func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedA
 	if err != nil {
 		q.metrics.QuizStoreError("mark_posted")
 		q.log.Error("quiz: posted but could not record it; will retry recording, not posting", "slot", qr.SlotKey, "quiz", qr.ID, "err", err)
-		return
+		return false
 	}
 	q.metrics.QuizPosted()
 	q.log.Info("quiz: "+how, "slot", qr.SlotKey, "quiz", qr.ID, "question", qr.Question.ID, "ts", ts, "late", qr.Late, "review", qr.Review)
 	q.poke() // its reveal time is set
+	return true
 }
 
 // reconcile settles the claimed slots: PostNow requests are posted, and
@@ -558,12 +577,24 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 	case qr.Posted() || !qr.ClosedAt.IsZero():
 		return time.Time{}, nil
 	case unrecorded:
-		q.recordPost(ctx, qr, p.MessageTS, p.PostedAt, "recorded an earlier post")
+		if q.recordPost(ctx, qr, p.MessageTS, p.PostedAt, "recorded an earlier post") {
+			return time.Time{}, nil
+		}
 		return now.Add(retryAfter), nil
 	case qr.PostStartedAt.IsZero(): // chosen, never tried
 		if expired {
 			_, err := q.st.SettleSlot(ctx, s.Slot, SlotMissed, now)
 			return time.Time{}, err
+		}
+		if !s.Manual {
+			paused, err := q.st.Paused(ctx, s.Channel)
+			if err != nil {
+				return now.Add(retryAfter), fmt.Errorf("read pause state: %w", err)
+			}
+			if paused {
+				_, err := q.st.SettleSlot(ctx, s.Slot, SlotSkipped, now)
+				return time.Time{}, err
+			}
 		}
 		return q.post(ctx, term, qr)
 	}
@@ -574,9 +605,12 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 	})
 	switch {
 	case found:
-		at := tsTime(ts, now)
-		q.recordPost(ctx, qr, ts, at, "found the message of an unconfirmed post in Slack; recorded it, not posting again")
-		return time.Time{}, nil
+		// The attempt's time, on the scheduler's clock: the message went
+		// out within publishTimeout of it.
+		if q.recordPost(ctx, qr, ts, qr.PostStartedAt, "found the message of an unconfirmed post in Slack; recorded it, not posting again") {
+			return time.Time{}, nil
+		}
+		return now.Add(retryAfter), nil
 	case err != nil && (errors.Is(err, ErrCannotLook) || now.Sub(qr.PostStartedAt) > giveUpAfter):
 		q.log.Error("quiz: cannot tell whether a quiz was posted; giving it up (a copy in Slack, if any, answers clicks as closed)",
 			"quiz", qr.ID, "slot", s.Key, "err", err)
@@ -602,18 +636,6 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 	}
 	q.log.Info("quiz: a post never reached Slack; posting it again", "quiz", qr.ID, "slot", s.Key)
 	return q.post(ctx, term, qr)
-}
-
-// tsTime reads a Slack message timestamp ("1700000000.000100") as a time,
-// or returns fallback.
-func tsTime(ts string, fallback time.Time) time.Time {
-	sec, frac, _ := strings.Cut(ts, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || s <= 0 {
-		return fallback
-	}
-	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-	return time.Unix(s, us*1000).UTC()
 }
 
 // revealDue reveals the quizzes whose time has come, or whose reveal began

@@ -207,9 +207,12 @@ type Term interface {
 	// Lost is closed if the lock is lost while held (its database
 	// connection dropped).
 	Lost() <-chan struct{}
-	// Wake delivers when another process changed something the scheduler
-	// acts on: a PostNow or RevealNow request, a new answer to count.
+	// Wake delivers when another process asked the scheduler for
+	// something: a PostNow or RevealNow request.
 	Wake() <-chan struct{}
+	// Answered delivers when an answer was recorded, in any process: the
+	// count on the message is to be updated.
+	Answered() <-chan struct{}
 	// Release gives the lock up, for another process to take at once.
 	Release()
 }

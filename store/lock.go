@@ -22,18 +22,35 @@ const notifyChannel = "shipmate_quiz"
 
 // term is one holding of the scheduler lock.
 type term struct {
-	epoch   int64
-	lost    chan struct{}
-	wake    chan struct{}
-	release func()
-	once    sync.Once
+	epoch    int64
+	lost     chan struct{}
+	wake     chan struct{}
+	answered chan struct{}
+	release  func()
+	once     sync.Once
+}
+
+func newTerm(epoch int64) *term {
+	return &term{epoch: epoch, lost: make(chan struct{}), wake: make(chan struct{}, 1), answered: make(chan struct{}, 1)}
 }
 
 func (t *term) Epoch() int64          { return t.epoch }
 func (t *term) Lost() <-chan struct{} { return t.lost }
 func (t *term) Wake() <-chan struct{} { return t.wake }
 func (t *term) Release()              { t.once.Do(t.release) }
-func (t *term) poke()                 { poke(t.wake) }
+
+// Answered implements quiz.Term.
+func (t *term) Answered() <-chan struct{} { return t.answered }
+
+// poke delivers a wake-up of a kind: a new answer, or anything else.
+func (t *term) poke(kind string) {
+	if kind == kindAnswer {
+		poke(t.answered)
+	} else {
+		poke(t.wake)
+	}
+}
+
 func poke(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
@@ -98,8 +115,8 @@ func (s *Store) lockSQLite(ctx context.Context, name string) (quiz.Term, error) 
 		f.Close() // closing the file releases the lock
 		return nil, err
 	}
-	t := &term{epoch: epoch, lost: make(chan struct{}), wake: make(chan struct{}, 1)}
-	unsub := s.hub.subscribe(t.wake)
+	t := newTerm(epoch)
+	unsub := s.hub.subscribe(t)
 	t.release = func() {
 		unsub()
 		f.Close()
@@ -148,8 +165,8 @@ func (s *Store) lockPostgres(ctx context.Context, name string) (quiz.Term, error
 		closeConn()
 		return nil, err
 	}
-	t := &term{epoch: epoch, lost: make(chan struct{}), wake: make(chan struct{}, 1)}
-	unsub := s.hub.subscribe(t.wake)
+	t := newTerm(epoch)
+	unsub := s.hub.subscribe(t)
 	wctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -170,13 +187,13 @@ func (s *Store) lockPostgres(ctx context.Context, name string) (quiz.Term, error
 func watchLock(ctx context.Context, conn *pgx.Conn, t *term) {
 	for {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil {
-			t.poke()
+			t.poke(n.Payload)
 			continue
 		}
 		if pgconn.Timeout(err) {
@@ -192,17 +209,24 @@ func watchLock(ctx context.Context, conn *pgx.Conn, t *term) {
 	}
 }
 
+// Kinds of wake-up: a new answer (the count to show changed), or a
+// request the scheduler must act on.
+const (
+	kindAnswer  = "answer"
+	kindRequest = "request"
+)
+
 // notify wakes the scheduler of other processes when t commits (PostgreSQL).
-func (s *Store) notify(ctx context.Context, t tx) error {
+func (s *Store) notify(ctx context.Context, t tx, kind string) error {
 	if !s.pg {
 		return nil
 	}
-	_, err := t.exec(ctx, `SELECT pg_notify(?, '')`, notifyChannel)
+	_, err := t.exec(ctx, `SELECT pg_notify(?, ?)`, notifyChannel, kind)
 	return err
 }
 
 // wakeLocal wakes a scheduler of this process at once.
-func (s *Store) wakeLocal() { s.hub.wake() }
+func (s *Store) wakeLocal(kind string) { s.hub.wake(kind) }
 
 // hubs are the SQLite files' hubs, so that every Store of a file in this
 // process wakes its scheduler. (Processes sharing a file do not wake each
@@ -217,27 +241,27 @@ func hubFor(path string) *hub {
 // hub hands wake-ups to the scheduler terms held in this process.
 type hub struct {
 	mu   sync.Mutex
-	subs map[chan struct{}]bool
+	subs map[*term]bool
 }
 
-func (h *hub) subscribe(ch chan struct{}) (unsubscribe func()) {
+func (h *hub) subscribe(t *term) (unsubscribe func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.subs == nil {
-		h.subs = map[chan struct{}]bool{}
+		h.subs = map[*term]bool{}
 	}
-	h.subs[ch] = true
+	h.subs[t] = true
 	return func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		delete(h.subs, ch)
+		delete(h.subs, t)
 	}
 }
 
-func (h *hub) wake() {
+func (h *hub) wake(kind string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs {
-		poke(ch)
+	for t := range h.subs {
+		t.poke(kind)
 	}
 }

@@ -161,12 +161,12 @@ ON CONFLICT (key) DO NOTHING`, sl.Key, sl.Channel, ms(sl.Due), true, ms(sl.Due))
 		won = n == 1
 		rec = quiz.SlotRecord{Slot: sl, State: quiz.SlotClaimed}
 		rec.Manual = true
-		return s.notify(ctx, t)
+		return s.notify(ctx, t, kindRequest)
 	})
 	if err != nil {
 		return quiz.SlotRecord{}, false, fmt.Errorf("request post %s: %w", sl.Key, err)
 	}
-	s.wakeLocal()
+	s.wakeLocal(kindRequest)
 	return rec, won, nil
 }
 
@@ -360,12 +360,12 @@ WHERE channel = ? AND posted_at IS NOT NULL AND revealed_at IS NULL`, ms(now), m
 			return err
 		}
 		n, _ = res.RowsAffected()
-		return s.notify(ctx, t)
+		return s.notify(ctx, t, kindRequest)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("request reveal in %s: %w", channel, err)
 	}
-	s.wakeLocal()
+	s.wakeLocal(kindRequest)
 	return int(n), nil
 }
 
@@ -469,13 +469,13 @@ ON CONFLICT (quiz_id, user_id) DO NOTHING`,
 		}
 		out.Stored = a
 		out.Stored.At = time.UnixMilli(at).UTC()
-		return s.notify(ctx, t)
+		return s.notify(ctx, t, kindAnswer)
 	})
 	if err != nil {
 		return quiz.AnswerOutcome{}, fmt.Errorf("record answer of %s to quiz %d: %w", a.User, a.QuizID, err)
 	}
 	if !out.Already && !out.Closed {
-		s.wakeLocal()
+		s.wakeLocal(kindAnswer)
 	}
 	return out, nil
 }
