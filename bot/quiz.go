@@ -17,7 +17,7 @@ import (
 
 // QuizService is what the bot needs of the daily quiz. *quiz.Quiz implements it.
 type QuizService interface {
-	Answer(ctx context.Context, quizID int64, user string, choice int) (quiz.Result, error)
+	Answer(ctx context.Context, c quiz.Click) (quiz.Result, error)
 	Leaderboard(ctx context.Context, period quiz.Period, now time.Time) ([]quiz.Score, error)
 	Stats(ctx context.Context, user string, now time.Time) (quiz.Stats, error)
 	PostNow(ctx context.Context, user string) (quiz.Post, error)
@@ -144,6 +144,10 @@ func (c *Commands) quizAdmin(ctx context.Context, user, sub string) (Reply, erro
 		return Reply{Text: "There is no open quiz to reveal."}, nil
 	case errors.Is(err, quiz.ErrAlreadyPosted):
 		return Reply{Text: "That quiz was posted already."}, nil
+	case errors.Is(err, quiz.ErrQueued):
+		return Reply{Text: "Asked the quiz scheduler; it has not finished yet. The quiz channel will show it shortly."}, nil
+	case errors.Is(err, quiz.ErrNotPosted):
+		return Reply{Text: "Slack did not take the quiz post. Shipmate will look for it and try again for a few minutes; check the quiz channel."}, nil
 	case err != nil:
 		return Reply{}, fmt.Errorf("quiz %s: %w", sub, err)
 	}
@@ -161,15 +165,87 @@ func (b *Bot) QuizPublisher(base *content.Base) quiz.Publisher {
 	return &quizPublisher{b: b, base: base}
 }
 
+// Every quiz message carries message metadata naming its quiz, so that a
+// scheduler that died before learning a post's ts can find the message in
+// the channel's history instead of posting it again. Reading metadata back
+// needs a history scope (channels:history, groups:history for a private
+// channel); without it an unconfirmed post is given up rather than risked
+// twice.
+const (
+	quizEventType = "shipmate_quiz"
+	kindQuestion  = "question"
+	kindResult    = "result"
+	// historyPages bounds how far back FindQuiz reads (200 messages a page).
+	historyPages = 10
+)
+
+func quizMetadata(quizID int64, kind string) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: quizEventType, EventPayload: map[string]any{"quiz_id": strconv.FormatInt(quizID, 10), "kind": kind}}
+}
+
+// isQuizMessage reports whether m carries the metadata of quizID's kind.
+func isQuizMessage(m slack.Message, quizID int64, kind string) bool {
+	md := m.Metadata
+	if md.EventType != quizEventType {
+		return false
+	}
+	return fmt.Sprint(md.EventPayload["quiz_id"]) == strconv.FormatInt(quizID, 10) && md.EventPayload["kind"] == kind
+}
+
+// tsBefore reports whether the Slack timestamp ts is before t.
+func tsBefore(ts string, t time.Time) bool {
+	sec, _, _ := strings.Cut(ts, ".")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	return err == nil && n < t.Unix()
+}
+
+// historyErr marks the errors that mean Slack will not show the history.
+func historyErr(method string, err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "missing_scope", "not_in_channel", "channel_not_found", "not_allowed_token_type", "no_permission":
+			return fmt.Errorf("%s: %w (%w)", method, err, quiz.ErrCannotLook)
+		}
+	}
+	return fmt.Errorf("%s: %w", method, err)
+}
+
 func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.Question) (string, error) {
 	msg := QuizMessage(post, q, 0)
+	opts := append(msg.Options(), slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindQuestion)))
 	var ts string
 	err := p.b.retry(ctx, func() error {
 		var err error
-		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, msg.Options()...)
+		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, opts...)
 		return err
 	})
 	return ts, err
+}
+
+func (p *quizPublisher) FindQuiz(ctx context.Context, post quiz.Post, since time.Time) (string, bool, error) {
+	// Newest first, page by page, until a page ends before since. (No
+	// "oldest" filter: it would trust that Slack's clock and ours agree.)
+	params := &slack.GetConversationHistoryParameters{ChannelID: post.Channel, Limit: 200, IncludeAllMetadata: true}
+	for range historyPages {
+		resp, err := p.b.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return "", false, historyErr("conversations.history", err)
+		}
+		for _, m := range resp.Messages {
+			if isQuizMessage(m, post.QuizID, kindQuestion) {
+				return m.Timestamp, true, nil
+			}
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" || len(resp.Messages) == 0 {
+			return "", false, nil
+		}
+		if last := resp.Messages[len(resp.Messages)-1].Timestamp; tsBefore(last, since.Add(-time.Hour)) {
+			return "", false, nil
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return "", false, nil
 }
 
 // UpdateCount is sent once, never retried: a retried count could land after
@@ -180,10 +256,16 @@ func (p *quizPublisher) UpdateCount(ctx context.Context, post quiz.Post, answere
 	return err
 }
 
-func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Question, counts []int, winners []string) error {
-	if err := p.update(ctx, post, RevealMessage(post, q, counts, p.base.Note(q.Note))); err != nil {
+func (p *quizPublisher) ShowReveal(ctx context.Context, post quiz.Post, q content.Question, counts []int) error {
+	msg := RevealMessage(post, q, counts, p.base.Note(q.Note))
+	opts := append(msg.Options(), slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindQuestion)))
+	return p.b.retry(ctx, func() error {
+		_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, opts...)
 		return err
-	}
+	})
+}
+
+func (p *quizPublisher) PostResult(ctx context.Context, post quiz.Post, q content.Question, winners []string) (string, error) {
 	text := "Nobody got this one. It will come back for review."
 	if len(winners) > 0 {
 		mentions := make([]string, len(winners))
@@ -192,18 +274,34 @@ func (p *quizPublisher) Reveal(ctx context.Context, post quiz.Post, q content.Qu
 		}
 		text = fmt.Sprintf(":tada: Well done %s: the answer was %c.", strings.Join(mentions, ", "), Letters[q.Correct()])
 	}
-	return p.b.retry(ctx, func() error {
-		_, _, err := p.b.api.PostMessageContext(ctx, post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false))
+	var ts string
+	err := p.b.retry(ctx, func() error {
+		var err error
+		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false),
+			slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindResult)))
 		return err
 	})
+	return ts, err
 }
 
-// update edits the quiz message.
-func (p *quizPublisher) update(ctx context.Context, post quiz.Post, msg Message) error {
-	return p.b.retry(ctx, func() error {
-		_, _, _, err := p.b.api.UpdateMessageContext(ctx, post.Channel, post.MessageTS, msg.Options()...)
-		return err
-	})
+func (p *quizPublisher) FindResult(ctx context.Context, post quiz.Post) (string, bool, error) {
+	params := &slack.GetConversationRepliesParameters{ChannelID: post.Channel, Timestamp: post.MessageTS, Limit: 200, IncludeAllMetadata: true}
+	for range historyPages {
+		msgs, more, cursor, err := p.b.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return "", false, historyErr("conversations.replies", err)
+		}
+		for _, m := range msgs {
+			if isQuizMessage(m, post.QuizID, kindResult) {
+				return m.Timestamp, true, nil
+			}
+		}
+		if !more || cursor == "" {
+			return "", false, nil
+		}
+		params.Cursor = cursor
+	}
+	return "", false, nil
 }
 
 // QuizMessage renders a daily quiz post: the question, choices as buttons
@@ -270,35 +368,44 @@ func RevealMessage(post quiz.Post, q content.Question, counts []int, note *conte
 }
 
 // quizAnswer records a click on a daily quiz button and tells the user
-// privately, only after the answer is durable.
+// privately, only after the answer is durable. Every click gets a reply:
+// a button whose value no longer means anything (garbage, a choice the
+// question lacks, a quiz that is gone) is "out of date"; a copy of the
+// message elsewhere does not score.
 func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) error {
+	reply := func(text string) error {
+		msg := Message{Blocks: []slack.Block{section(text)}, Text: text}
+		return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
+	}
 	id, idx, _ := strings.Cut(a.Value, "|")
 	quizID, err1 := strconv.ParseInt(id, 10, 64)
 	choice, err2 := strconv.Atoi(idx)
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("bad quiz answer %q", a.Value)
+	if err1 != nil || err2 != nil || b.cmds.quiz == nil {
+		b.log.Warn("click on a quiz button with a value that means nothing", "value", a.Value, "user", cb.User.ID)
+		return reply(outOfDate)
 	}
-	if b.cmds.quiz == nil {
-		return errors.New("quiz answer with no quiz configured")
+	channel := cb.Container.ChannelID // where the clicked message is
+	if channel == "" {
+		channel = cb.Channel.ID
 	}
-	r, err := b.cmds.quiz.Answer(ctx, quizID, cb.User.ID, choice)
-	if err != nil {
+	r, err := b.cmds.quiz.Answer(ctx, quiz.Click{QuizID: quizID, Choice: choice, User: cb.User.ID, Channel: channel, MessageTS: cb.Container.MessageTs})
+	switch {
+	case errors.Is(err, quiz.ErrNotFound), errors.Is(err, quiz.ErrBadChoice):
+		b.log.Warn("click on an out-of-date quiz button", "value", a.Value, "user", cb.User.ID, "err", err)
+		return reply(outOfDate)
+	case errors.Is(err, quiz.ErrWrongMessage):
+		b.log.Info("click on a copy of a quiz message", "value", a.Value, "user", cb.User.ID, "channel", channel)
+		return reply("This is a copy of the daily quiz, so the click does not count. Answer on the quiz message itself.")
+	case err != nil:
 		// Tell the user it did not count, then log the cause.
-		text := "Sorry, I couldn't record that answer. Please click again in a moment."
-		if errors.Is(err, quiz.ErrNotFound) {
-			text = "This quiz no longer exists, so the answer was not recorded."
-		}
-		msg := Message{Blocks: []slack.Block{section(text)}, Text: text}
-		if rerr := b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg); rerr != nil {
-			err = errors.Join(err, rerr)
-		} else if errors.Is(err, quiz.ErrNotFound) {
-			b.log.Warn("click on an unknown quiz", "value", a.Value, "user", cb.User.ID)
-			return nil
-		}
-		return fmt.Errorf("record quiz answer: %w", err)
+		rerr := reply("Sorry, I couldn't record that answer. Please click again in a moment.")
+		return fmt.Errorf("record quiz answer: %w", errors.Join(err, rerr))
 	}
 	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, AnswerFeedback(r, b.cmds.base.Note(r.Note)))
 }
+
+// outOfDate is the reply to a quiz button that no longer means anything.
+const outOfDate = "That button is out of date, so the click was not recorded. Answer on the latest daily quiz."
 
 // AnswerFeedback renders the private reply to a daily quiz click.
 func AnswerFeedback(r quiz.Result, note *content.Note) Message {

@@ -107,7 +107,12 @@ func TestDailyQuizOverSlack(t *testing.T) {
 	}
 	var q = findQuestion(t, base.Questions, blockText(t, post))
 	right, wrong := choices[q.Correct()], choices[(q.Correct()+1)%len(choices)]
-	container := map[string]any{"type": "message", "message_ts": post.Param("ts"), "channel_id": quizChannel, "is_ephemeral": false}
+	msgs := h.srv.Messages(quizChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("quiz channel has %d messages, want the quiz", len(msgs))
+	}
+	quizTS := msgs[0]["ts"].(string)
+	container := map[string]any{"type": "message", "message_ts": quizTS, "channel_id": quizChannel, "is_ephemeral": false}
 
 	// First click: private feedback, recorded. Second click: refused.
 	env := h.click("U1", container, right)
@@ -172,11 +177,44 @@ func TestDailyQuizOverSlack(t *testing.T) {
 		t.Errorf("click after reveal = %q, want it closed", got)
 	}
 
-	// A click on a quiz that does not exist is answered, not ignored.
-	gone := h.click("U9", container, button{Block: "quiz", ActionID: bot.ActionQuizAnswer + "_0", Value: "999999|0", Label: "A"})
-	h.send(t, gone)
-	if got := h.responses(t, responseURL(gone), 1)[0].Param("text"); !strings.Contains(got, "no longer exists") {
-		t.Errorf("click on a missing quiz = %q", got)
+	// The result line is in the quiz's thread, tagged so that a restarted
+	// scheduler finds it instead of posting it again.
+	var result fakeslack.Call
+	for _, c := range okCalls(h.srv.Calls(), "chat.postMessage", "") {
+		if c.Param("thread_ts") == quizTS {
+			result = c
+		}
+	}
+	if !strings.Contains(result.Param("text"), "Well done <@U1>") || !strings.Contains(result.Param("metadata"), `"kind":"result"`) {
+		t.Errorf("result line = %q with metadata %s", result.Param("text"), result.Param("metadata"))
+	}
+	if !strings.Contains(post.Param("metadata"), `"event_type":"shipmate_quiz"`) {
+		t.Errorf("quiz post metadata = %s, want the quiz's marker", post.Param("metadata"))
+	}
+
+	// Every odd click is answered privately, never ignored, and scores
+	// nothing: a quiz that does not exist, a choice the question lacks,
+	// garbage, and a copy of the message in another channel.
+	quizID, _, _ := strings.Cut(right.Value, "|")
+	for _, tt := range []struct {
+		value     string
+		container map[string]any
+		want      string
+	}{
+		{"999999|0", container, "out of date"},
+		{quizID + "|7", container, "out of date"},
+		{quizID + "|-1", container, "out of date"},
+		{"", container, "out of date"},
+		{"garbage", container, "out of date"},
+		{"1|2|3|x", container, "out of date"},
+		{right.Value, map[string]any{"type": "message", "message_ts": "1700000099.000001", "channel_id": "COTHER"}, "copy of the daily quiz"},
+		{right.Value, map[string]any{"type": "message", "message_ts": "1700000099.000001", "channel_id": quizChannel}, "copy of the daily quiz"},
+	} {
+		env := h.click("UODD", tt.container, button{Block: "quiz", ActionID: bot.ActionQuizAnswer + "_0", Value: tt.value, Label: "A"})
+		h.send(t, env)
+		if got := h.responses(t, responseURL(env), 1)[0].Param("text"); !strings.Contains(got, tt.want) {
+			t.Errorf("click with value %q on %v = %q, want %q", tt.value, tt.container, got, tt.want)
+		}
 	}
 
 	// Asked by mention in a channel, the leaderboard is shown only to the
@@ -195,7 +233,7 @@ func TestDailyQuizOverSlack(t *testing.T) {
 	if !strings.Contains(board, "<@U1>: 1 pts") {
 		t.Errorf("leaderboard = %q, want U1 with 1 point", board)
 	}
-	if strings.Contains(board, "ULATE") {
+	if strings.Contains(board, "ULATE") || strings.Contains(board, "UODD") {
 		t.Errorf("leaderboard scores a click after the reveal: %q", board)
 	}
 	if got := h.slashAs(t, "U1", "stats"); !strings.Contains(got, "All time: 1 pts, 1/1 right") {

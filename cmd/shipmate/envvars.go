@@ -24,6 +24,7 @@ var envVars = []envVar{
 	{"LOG_FORMAT", "json", "json or text."},
 	{"CONTENT_DIR", "", "Directory of a team's own knowledge base (check it with `shipmate validate DIR`); empty serves the built-in one."},
 	{"DATA_DIR", "data", "Directory of the quiz's SQLite store (shipmate.db), relative to the working directory unless absolute; put it on storage that survives restarts. The container image sets /data."},
+	{"DATABASE_URL", "", "postgres://user:password@host:5432/db?sslmode=require selects a PostgreSQL store instead of SQLite, for running more than one replica; empty uses SQLite under DATA_DIR. Keep it in a secret: it holds the password."},
 	{"QUIZ_CHANNEL", "", "Channel id (C…) the scheduled quiz is posted to; empty means no scheduled quiz."},
 	{"QUIZ_SCHEDULE", "CRON_TZ=UTC 0 9 * * MON-FRI", "When the quiz is posted: a robfig/cron spec, five fields (minute first) or six (seconds first), optionally prefixed by CRON_TZ=Zone."},
 	{"QUIZ_GRACE", "2h", "How late a quiz missed while the bot was down may still be posted; 0 never posts late."},

@@ -84,13 +84,9 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	dataDir := getenv("DATA_DIR")
-	if dataDir == "" {
-		dataDir = "data"
-	}
-	st, err := store.Open(ctx, dataDir)
+	st, err := openStore(ctx, getenv, log)
 	if err != nil {
-		return fmt.Errorf("DATA_DIR %s: %w", dataDir, err)
+		return err
 	}
 	defer st.Close()
 	m := metrics.New()
@@ -126,6 +122,29 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 	log.Info("shipmate stopped")
 	return nil
+}
+
+// openStore opens the PostgreSQL store when DATABASE_URL is set (for
+// replicas), else the SQLite file under DATA_DIR (default ./data).
+func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger) (*store.Store, error) {
+	if u := strings.TrimSpace(getenv("DATABASE_URL")); u != "" {
+		st, err := store.OpenURL(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		log.Info("store: PostgreSQL")
+		return st, nil
+	}
+	dataDir := getenv("DATA_DIR")
+	if dataDir == "" {
+		dataDir = "data"
+	}
+	st, err := store.Open(ctx, dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR %s: %w", dataDir, err)
+	}
+	log.Info("store: SQLite", "path", st.Path())
+	return st, nil
 }
 
 // serveHealth serves /healthz (the process is alive), /readyz (connected

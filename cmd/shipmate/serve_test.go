@@ -196,47 +196,15 @@ func TestKillDuringClickBurst(t *testing.T) {
 	if _, err := srv.Send(ctx, srv.SlashEnvelope("/shipmate", "quiz post-now", "UADMIN", "C1")); err != nil {
 		t.Fatal(err)
 	}
-	posts, err := srv.WaitCalls(ctx, "chat.postMessage", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []struct {
-		Type     string `json:"type"`
-		Elements []struct {
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
-	}
-	if err := json.Unmarshal([]byte(posts[0].Param("blocks")), &blocks); err != nil {
-		t.Fatal(err)
-	}
-	var value string
-	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if strings.HasPrefix(e.ActionID, "quiz_answer") && value == "" {
-				value = e.Value
-			}
-		}
-	}
-	if value == "" {
-		t.Fatalf("no answer button in the quiz post: %s", posts[0].Param("blocks"))
-	}
-	quizID, _, _ := strings.Cut(value, "|")
+	qm := ofKind(waitQuiz(t, ctx, srv, "CQUIZ", "the quiz post", func(ms []quizMsg) bool { return len(ms) > 0 }, c.Logs), "question")[0]
+	quizID := qm.QuizID
 
 	const clicks = 300
 	users := map[string]string{} // response URL → user
 	acks := make([]<-chan fakeslack.Ack, 0, clicks)
 	for i := range clicks {
 		user := fmt.Sprintf("UCLICK%03d", i)
-		env := srv.InteractiveEnvelope(map[string]any{
-			"user":      map[string]any{"id": user},
-			"channel":   map[string]any{"id": "CQUIZ"},
-			"container": map[string]any{"type": "message", "message_ts": posts[0].Param("ts"), "channel_id": "CQUIZ"},
-			"actions": []any{map[string]any{
-				"type": "button", "action_id": "quiz_answer_0", "block_id": "quiz", "value": value,
-				"action_ts": srv.NextTS(),
-			}},
-		})
+		env := quizClick(srv, "CQUIZ", qm, user, 0)
 		users[env.Payload["response_url"].(string)] = user
 		acks = append(acks, srv.SendAsync(ctx, env))
 	}

@@ -50,6 +50,7 @@ type config struct {
 	seed            uint64
 	channelLimit    *ChannelLimit
 	redeliver       int
+	noHistory       bool
 }
 
 // WithBotToken sets the bot token (xoxb-…) the Web API accepts.

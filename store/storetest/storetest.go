@@ -14,8 +14,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// EnvURL names the variable that points the tests at a PostgreSQL server.
-const EnvURL = "SHIPMATE_TEST_DATABASE_URL"
+// EnvURL names the variable that points the tests at a PostgreSQL server,
+// and envCI the one CI sets. (Test support, not settings of Shipmate: they
+// are not in cmd/shipmate's envVars.)
+const (
+	EnvURL = "SHIPMATE_TEST_DATABASE_URL"
+	envCI  = "CI"
+)
 
 // PostgresURL creates an empty database for t and returns its URL; the
 // database is dropped when t ends. Without SHIPMATE_TEST_DATABASE_URL the
@@ -25,7 +30,7 @@ func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		if os.Getenv("CI") != "" {
+		if os.Getenv(envCI) != "" {
 			t.Fatalf("%s is not set under CI: .ci/run should have started PostgreSQL", EnvURL)
 		}
 		t.Skipf("no PostgreSQL server: set %s=postgres://… (bash .ci/run starts one) to run the PostgreSQL half", EnvURL)
