@@ -42,7 +42,7 @@ func (q *Quiz) PostNow(ctx context.Context, user string) (Post, error) {
 	}
 	_, won, err := q.st.RequestPost(ctx, s, now.Add(-manualWindow))
 	if err != nil {
-		q.metrics.QuizStoreError("request_post")
+		q.metrics.StoreError("request_post")
 		return Post{}, fmt.Errorf("request a post: %w", err)
 	}
 	if !won {
@@ -122,7 +122,7 @@ func (q *Quiz) RevealNow(ctx context.Context, user string) (int, error) {
 	}
 	n, err := q.st.RequestReveal(ctx, q.cfg.Channel, q.clock.Now())
 	if err != nil {
-		q.metrics.QuizStoreError("request_reveal")
+		q.metrics.StoreError("request_reveal")
 		return 0, fmt.Errorf("request a reveal: %w", err)
 	}
 	if n == 0 {

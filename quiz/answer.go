@@ -86,7 +86,8 @@ func (q *Quiz) Answer(ctx context.Context, c Click) (Result, error) {
 		At:      q.clock.Now(),
 	})
 	if err != nil {
-		q.metrics.QuizStoreError("record_answer")
+		q.metrics.StoreError("record_answer")
+		q.metrics.QuizAnswered("error")
 		return Result{}, fmt.Errorf("record answer to quiz %d: %w", c.QuizID, err)
 	}
 	choice := c.Choice
@@ -97,11 +98,14 @@ func (q *Quiz) Answer(ctx context.Context, c Click) (Result, error) {
 	res.QuizID, res.Already, res.Closed = c.QuizID, out.Already, out.Closed
 	switch {
 	case out.Already:
-		q.metrics.QuizAnswered("already")
+		q.metrics.QuizAnswered("repeat")
 	case out.Closed:
 		q.metrics.QuizAnswered("closed")
+	case res.Correct:
+		q.metrics.QuizAnswered("correct")
+		q.kickCount()
 	default:
-		q.metrics.QuizAnswered("recorded")
+		q.metrics.QuizAnswered("wrong")
 		q.kickCount()
 	}
 	return res, nil

@@ -93,21 +93,23 @@ const (
 	DefaultPollInterval = 10 * time.Minute
 )
 
-// Metrics counts what the quiz does, for a metrics endpoint. Outcomes of
-// an answer are "recorded", "already", "closed" and "rejected".
+// Metrics counts what the quiz does, for a metrics endpoint (package
+// metrics implements it). Results of a click are "correct", "wrong",
+// "repeat", "closed", "rejected" (not a click on a live quiz message) and
+// "error"; op names the store method that failed.
 type Metrics interface {
 	QuizPosted()
-	QuizAnswered(outcome string)
+	QuizAnswered(result string)
 	QuizRevealed()
-	QuizStoreError(op string)
+	StoreError(op string)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) QuizPosted()           {}
-func (noMetrics) QuizAnswered(string)   {}
-func (noMetrics) QuizRevealed()         {}
-func (noMetrics) QuizStoreError(string) {}
+func (noMetrics) QuizPosted()         {}
+func (noMetrics) QuizAnswered(string) {}
+func (noMetrics) QuizRevealed()       {}
+func (noMetrics) StoreError(string)   {}
 
 // Options are the optional dependencies of a Quiz.
 type Options struct {
@@ -249,7 +251,7 @@ func (q *Quiz) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
-			q.metrics.QuizStoreError("lock_scheduler")
+			q.metrics.StoreError("lock_scheduler")
 			q.log.Error("quiz: cannot take the scheduler lock; trying again", "err", err, "retry_in", lockRetry)
 			t := time.NewTimer(lockRetry)
 			select {
@@ -398,7 +400,7 @@ func (q *Quiz) handleDueSlot(ctx context.Context, term Term, s Slot, now time.Ti
 	}
 	_, found, err := q.st.Slot(ctx, s.Key)
 	if err != nil {
-		q.metrics.QuizStoreError("slot")
+		q.metrics.StoreError("slot")
 		return now.Add(retryAfter), fmt.Errorf("read slot %s: %w", s.Key, err)
 	}
 	if found {
@@ -407,7 +409,7 @@ func (q *Quiz) handleDueSlot(ctx context.Context, term Term, s Slot, now time.Ti
 	if now.Sub(s.Due) > max(q.cfg.Grace, lateAfter) {
 		rec, err := q.st.SettleSlot(ctx, s, SlotMissed, now)
 		if err != nil {
-			q.metrics.QuizStoreError("settle_slot")
+			q.metrics.StoreError("settle_slot")
 			return now.Add(retryAfter), fmt.Errorf("record missed slot %s: %w", s.Key, err)
 		}
 		if rec.State == SlotMissed {
@@ -417,12 +419,12 @@ func (q *Quiz) handleDueSlot(ctx context.Context, term Term, s Slot, now time.Ti
 	}
 	paused, err := q.st.Paused(ctx, s.Channel)
 	if err != nil {
-		q.metrics.QuizStoreError("paused")
+		q.metrics.StoreError("paused")
 		return now.Add(retryAfter), fmt.Errorf("read pause state: %w", err)
 	}
 	if paused {
 		if _, err := q.st.SettleSlot(ctx, s, SlotSkipped, now); err != nil {
-			q.metrics.QuizStoreError("settle_slot")
+			q.metrics.StoreError("settle_slot")
 			return now.Add(retryAfter), fmt.Errorf("record paused slot %s: %w", s.Key, err)
 		}
 		q.log.Info("quiz: paused, slot skipped", "slot", s.Key)
@@ -439,7 +441,7 @@ func (q *Quiz) handleDueSlot(ctx context.Context, term Term, s Slot, now time.Ti
 func (q *Quiz) claimAndPost(ctx context.Context, term Term, s Slot, now time.Time, late bool) (time.Time, error) {
 	history, err := q.st.Quizzes(ctx, s.Channel)
 	if err != nil {
-		q.metrics.QuizStoreError("quizzes")
+		q.metrics.StoreError("quizzes")
 		return now.Add(retryAfter), fmt.Errorf("load history: %w", err)
 	}
 	p, ok := choose(q.currentBank(), asAsked(history), now.In(q.loc), q.seed)
@@ -453,7 +455,7 @@ func (q *Quiz) claimAndPost(ctx context.Context, term Term, s Slot, now time.Tim
 		Channel: s.Channel, Question: p.Question, Cycle: p.Cycle, Review: p.Review, Late: late, CreatedAt: now,
 	}, term.Epoch())
 	if err != nil {
-		q.metrics.QuizStoreError("claim_slot")
+		q.metrics.StoreError("claim_slot")
 		return now.Add(retryAfter), fmt.Errorf("claim slot %s: %w", s.Key, err)
 	}
 	if !won {
@@ -486,7 +488,7 @@ func (q *Quiz) post(ctx context.Context, term Term, qr QuizRecord) (time.Time, e
 	}
 	started := q.clock.Now()
 	if err := q.st.StartPost(ctx, qr.ID, term.Epoch(), started); err != nil {
-		q.metrics.QuizStoreError("start_post")
+		q.metrics.StoreError("start_post")
 		return started.Add(retryAfter), fmt.Errorf("record post of quiz %d: %w", qr.ID, err)
 	}
 	post := postOf(qr)
@@ -526,7 +528,7 @@ func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedA
 	}
 	q.stateMu.Unlock()
 	if err != nil {
-		q.metrics.QuizStoreError("mark_posted")
+		q.metrics.StoreError("mark_posted")
 		q.log.Error("quiz: posted but could not record it; will retry recording, not posting", "slot", qr.SlotKey, "quiz", qr.ID, "err", err)
 		return false
 	}
@@ -542,7 +544,7 @@ func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedA
 func (q *Quiz) reconcile(ctx context.Context, term Term, now time.Time) (time.Time, error) {
 	pending, err := q.st.PendingSlots(ctx, q.cfg.Channel)
 	if err != nil {
-		q.metrics.QuizStoreError("pending_slots")
+		q.metrics.StoreError("pending_slots")
 		return now.Add(retryAfter), fmt.Errorf("list pending slots: %w", err)
 	}
 	w := soonest{now: now}
@@ -567,7 +569,7 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 	}
 	qr, err := q.st.Quiz(ctx, s.QuizID)
 	if err != nil {
-		q.metrics.QuizStoreError("quiz")
+		q.metrics.StoreError("quiz")
 		return now.Add(retryAfter), fmt.Errorf("load quiz %d of slot %s: %w", s.QuizID, s.Key, err)
 	}
 	q.stateMu.Lock()
@@ -615,7 +617,7 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 		q.log.Error("quiz: cannot tell whether a quiz was posted; giving it up (a copy in Slack, if any, answers clicks as closed)",
 			"quiz", qr.ID, "slot", s.Key, "err", err)
 		if err := q.st.GiveUpPost(ctx, qr.ID, now); err != nil {
-			q.metrics.QuizStoreError("give_up_post")
+			q.metrics.StoreError("give_up_post")
 			return now.Add(retryAfter), fmt.Errorf("give up quiz %d: %w", qr.ID, err)
 		}
 		return time.Time{}, nil
@@ -643,7 +645,7 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 func (q *Quiz) revealDue(ctx context.Context, term Term, now time.Time) (time.Time, error) {
 	open, err := q.st.OpenQuizzes(ctx, q.cfg.Channel)
 	if err != nil {
-		q.metrics.QuizStoreError("open_quizzes")
+		q.metrics.StoreError("open_quizzes")
 		return now.Add(retryAfter), fmt.Errorf("list open quizzes: %w", err)
 	}
 	w := soonest{now: now}
@@ -682,7 +684,7 @@ func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) 
 	now := q.clock.Now()
 	r, err := q.st.CloseQuiz(ctx, r.ID, term.Epoch(), now)
 	if err != nil {
-		q.metrics.QuizStoreError("close_quiz")
+		q.metrics.StoreError("close_quiz")
 		return fmt.Errorf("close quiz %d: %w", r.ID, err)
 	}
 	if !r.RevealedAt.IsZero() {
@@ -690,7 +692,7 @@ func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) 
 	}
 	answers, err := q.st.Answers(ctx, r.ID)
 	if err != nil {
-		q.metrics.QuizStoreError("answers")
+		q.metrics.StoreError("answers")
 		return fmt.Errorf("load answers of quiz %d: %w", r.ID, err)
 	}
 	counts, winners := tally(r.Question, answers)
@@ -702,7 +704,7 @@ func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) 
 			return q.revealFailed(ctx, r, fmt.Errorf("show reveal of quiz %d: %w", r.ID, err))
 		}
 		if err := q.retryStore(ctx, func() error { return q.st.MarkRevealShown(ctx, r.ID, q.clock.Now()) }); err != nil {
-			q.metrics.QuizStoreError("mark_reveal_shown")
+			q.metrics.StoreError("mark_reveal_shown")
 			return fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
 		}
 	}
@@ -735,7 +737,7 @@ func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) 
 
 func (q *Quiz) markRevealed(ctx context.Context, r QuizRecord, ts, why string, answers, winners int) error {
 	if err := q.retryStore(ctx, func() error { return q.st.MarkRevealed(ctx, r.ID, ts, q.clock.Now()) }); err != nil {
-		q.metrics.QuizStoreError("mark_revealed")
+		q.metrics.StoreError("mark_revealed")
 		return fmt.Errorf("record reveal of quiz %d: %w", r.ID, err)
 	}
 	q.stateMu.Lock()
