@@ -70,6 +70,9 @@ type Options struct {
 	ReadyGrace time.Duration
 	// Metrics receives the bot's metrics (default: a fresh, unserved set).
 	Metrics *metrics.Metrics
+	// Seen shares de-duplication of events, slash commands and clicks
+	// between replicas (default: this process only).
+	Seen Seen
 	// SocketOptions are passed to socketmode.New (tests shorten the ping interval).
 	SocketOptions []socketmode.Option
 }
@@ -728,7 +731,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 	if key == "" {
 		key = channel + "/" + ts
 	}
-	if !b.seen.first("event:" + key) {
+	if !b.firstSeen(ctx, "event:"+key) {
 		b.log.Debug("duplicate event", "event_id", outer.EventID, "retry", evt.Request.RetryAttempt)
 		return nil
 	}
@@ -779,7 +782,7 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event) error {
 	if !ok {
 		return nil
 	}
-	if cmd.TriggerID != "" && !b.seen.first("slash:"+cmd.TriggerID) {
+	if cmd.TriggerID != "" && !b.firstSeen(ctx, "slash:"+cmd.TriggerID) {
 		return nil
 	}
 	text := clipQuestion(cmd.Text)
@@ -835,7 +838,7 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) error {
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
 		key := fmt.Sprintf("action:%s/%s/%s/%s", cb.User.ID, cb.Container.MessageTs, a.ActionID, a.ActionTs)
-		if !b.seen.first(key) {
+		if !b.firstSeen(ctx, key) {
 			continue
 		}
 		h := b.actionHandler(a.ActionID)

@@ -91,7 +91,7 @@ func cmdServe(ctx context.Context, e env) error {
 	defer st.Close()
 	m := metrics.New()
 	cmds := bot.NewCommands(ix, ix.Base())
-	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m})
+	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m, Seen: sharedSeen(st)})
 	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m})
 	cmds.WithQuiz(q, time.Now)
 
@@ -121,6 +121,21 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	log.Info("shipmate stopped")
+	return nil
+}
+
+var (
+	_ bot.Seen     = (*store.Store)(nil)
+	_ quiz.Metrics = (*metrics.Metrics)(nil)
+)
+
+// sharedSeen is the de-duplication replicas share: the PostgreSQL store.
+// On SQLite there is one process, and its memory is enough (and costs no
+// disk write per event).
+func sharedSeen(st *store.Store) bot.Seen {
+	if st.Kind() == "postgres" {
+		return st
+	}
 	return nil
 }
 
