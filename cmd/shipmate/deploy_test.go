@@ -121,6 +121,8 @@ func deployKind(m map[string]any) string {
 		return "slack"
 	case m["containerDefinitions"] != nil:
 		return "ecs"
+	case m["serviceName"] != nil && m["taskDefinition"] != nil:
+		return "ecs-service"
 	case m["SourceConfiguration"] != nil:
 		return "apprunner"
 	case m["apiVersion"] != nil && m["kind"] != nil:
@@ -265,7 +267,8 @@ func TestDeployManifests(t *testing.T) {
 	docs := loadDeployDocs(t)
 
 	// Kinds this repository ships; each must be there and checked.
-	wantKinds := []string{"slack", "ecs", "apprunner", "k8s/Deployment", "k8s/PersistentVolumeClaim", "k8s/Secret", "k8s/ServiceAccount", "k8s/Kustomization"}
+	wantKinds := []string{"slack", "ecs", "ecs-service", "apprunner", "k8s/Deployment", "k8s/PersistentVolumeClaim", "k8s/Secret", "k8s/ServiceAccount", "k8s/Kustomization",
+		"k8s/PodDisruptionBudget", "k8s/Service", "k8s/ServiceMonitor"}
 	var kinds []string
 	for _, d := range docs {
 		kinds = append(kinds, d.kind)
@@ -285,6 +288,10 @@ func TestDeployManifests(t *testing.T) {
 		"k8s/Secret":                checkSecretExample,
 		"k8s/ServiceAccount":        func(*testing.T, deployDoc, []deployDoc) {},
 		"k8s/Kustomization":         checkKustomization,
+		"ecs-service":               checkECSService,
+		"k8s/PodDisruptionBudget":   checkPDB,
+		"k8s/Service":               checkService,
+		"k8s/ServiceMonitor":        checkServiceMonitor,
 	}
 	for i, d := range docs {
 		t.Run(fmt.Sprintf("%s#%d/%s", d.file, i, d.kind), func(t *testing.T) {
@@ -398,7 +405,11 @@ func checkECS(t *testing.T, d deployDoc, _ []deployDoc) {
 		t.Errorf("portMappings %v do not include HTTP_ADDR's port %s", ports, port)
 	}
 
-	// DATA_DIR must be a mount point on a durable (EFS) volume.
+	// On PostgreSQL the state is in the database; else DATA_DIR must be a
+	// mount point on a durable (EFS) volume.
+	if replicated(env) {
+		return
+	}
 	dataDir := getenv("DATA_DIR")
 	var volume string
 	for _, mp := range list(at(c, "mountPoints")) {
@@ -437,10 +448,23 @@ func checkAppRunner(t *testing.T, d deployDoc, _ []deployDoc) {
 
 func checkDeployment(t *testing.T, d deployDoc, all []deployDoc) {
 	spec := podSpec(d)
-	if r := str(at(d.m, "spec", "replicas")); r != "1" {
+	ha := replicated(mustEnv(d))
+	switch r, s := str(at(d.m, "spec", "replicas")), str(at(d.m, "spec", "strategy", "type")); {
+	case ha:
+		// Replicas on PostgreSQL: at least two, rolled one at a time,
+		// and a disruption budget that keeps one.
+		if n, _ := strconv.Atoi(r); n < 2 {
+			t.Errorf("replicas = %s with DATABASE_URL, want 2 or more", r)
+		}
+		if s != "RollingUpdate" || str(at(d.m, "spec", "strategy", "rollingUpdate", "maxUnavailable")) != "0" {
+			t.Errorf("strategy = %v, want RollingUpdate with maxUnavailable 0", at(d.m, "spec", "strategy"))
+		}
+		if !selects(all, "k8s/PodDisruptionBudget", at(d.m, "spec", "selector", "matchLabels")) {
+			t.Errorf("no PodDisruptionBudget selects the Deployment's pods")
+		}
+	case r != "1":
 		t.Errorf("replicas = %s, want 1", r)
-	}
-	if s := str(at(d.m, "spec", "strategy", "type")); s != "Recreate" {
+	case s != "Recreate":
 		t.Errorf("strategy = %q, want Recreate (the SQLite volume has one writer)", s)
 	}
 	pod := at(spec, "securityContext")
@@ -521,7 +545,11 @@ func checkDeployment(t *testing.T, d deployDoc, all []deployDoc) {
 				claim = str(at(v, "persistentVolumeClaim", "claimName"))
 			}
 		}
-		if claim == "" {
+		if ha {
+			if volume == "" {
+				t.Errorf("container %d: DATA_DIR %q is not mounted (the root filesystem is read-only)", i, dataDir)
+			}
+		} else if claim == "" {
 			t.Errorf("container %d: DATA_DIR %q is not mounted from a PersistentVolumeClaim", i, dataDir)
 		} else if !hasObject(all, "k8s/PersistentVolumeClaim", claim) {
 			t.Errorf("PersistentVolumeClaim %q is not defined under deploy/", claim)
@@ -529,6 +557,128 @@ func checkDeployment(t *testing.T, d deployDoc, all []deployDoc) {
 	}
 	if sa := str(at(spec, "serviceAccountName")); sa != "" && !hasObject(all, "k8s/ServiceAccount", sa) {
 		t.Errorf("ServiceAccount %q is not defined under deploy/", sa)
+	}
+}
+
+// replicated reports whether a manifest runs on PostgreSQL: DATABASE_URL
+// from a secret (it holds a password).
+func replicated(env []envSetting) bool {
+	for _, e := range env {
+		if e.name == "DATABASE_URL" {
+			return e.secret
+		}
+	}
+	return false
+}
+
+// selects reports whether an object of kind selects pods with labels.
+func selects(all []deployDoc, kind string, labels any) bool {
+	want, _ := labels.(map[string]any)
+	for _, d := range all {
+		if d.kind != kind {
+			continue
+		}
+		sel, _ := at(d.m, "spec", "selector", "matchLabels").(map[string]any)
+		if sel == nil {
+			sel, _ = at(d.m, "spec", "selector").(map[string]any)
+		}
+		ok := len(sel) > 0
+		for k, v := range sel {
+			if str(want[k]) != str(v) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// checkECSService: the replicated service runs two or more tasks of a
+// task definition on PostgreSQL, rolled without dropping below one.
+func checkECSService(t *testing.T, d deployDoc, all []deployDoc) {
+	family := str(d.m["taskDefinition"])
+	var td *deployDoc
+	for i := range all {
+		if all[i].kind == "ecs" && str(all[i].m["family"]) == family {
+			td = &all[i]
+		}
+	}
+	if td == nil {
+		t.Fatalf("taskDefinition %q is not a task definition under deploy/", family)
+	}
+	env, _ := envOf(*td)
+	n, _ := strconv.Atoi(str(d.m["desiredCount"]))
+	switch {
+	case replicated(env) && n < 2:
+		t.Errorf("desiredCount = %d for a task definition on PostgreSQL, want 2 or more", n)
+	case !replicated(env) && n != 1:
+		t.Errorf("desiredCount = %d on SQLite, want 1", n)
+	}
+	if min, _ := strconv.Atoi(str(at(d.m, "deploymentConfiguration", "minimumHealthyPercent"))); n > 1 && min*n < 100 {
+		t.Errorf("minimumHealthyPercent = %d lets a deployment stop every task", min)
+	}
+}
+
+// checkPDB keeps at least one pod.
+func checkPDB(t *testing.T, d deployDoc, _ []deployDoc) {
+	if n, _ := strconv.Atoi(str(at(d.m, "spec", "minAvailable"))); n < 1 {
+		t.Errorf("minAvailable = %v, want 1 or more", at(d.m, "spec", "minAvailable"))
+	}
+}
+
+// checkService: it selects Shipmate's pods, on the health port.
+func checkService(t *testing.T, d deployDoc, all []deployDoc) {
+	if !selects(all, "k8s/Deployment", at(d.m, "spec", "selector")) && !podsLabelled(all, at(d.m, "spec", "selector")) {
+		t.Errorf("the Service selects no Deployment's pods")
+	}
+}
+
+func podsLabelled(all []deployDoc, sel any) bool {
+	want, _ := sel.(map[string]any)
+	for _, d := range all {
+		if d.kind != "k8s/Deployment" {
+			continue
+		}
+		labels, _ := at(d.m, "spec", "template", "metadata", "labels").(map[string]any)
+		ok := len(want) > 0
+		for k, v := range want {
+			if str(labels[k]) != str(v) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// checkServiceMonitor scrapes /metrics through a port a Service names.
+func checkServiceMonitor(t *testing.T, d deployDoc, all []deployDoc) {
+	eps := list(at(d.m, "spec", "endpoints"))
+	if len(eps) == 0 {
+		t.Fatalf("no endpoints")
+	}
+	for _, ep := range eps {
+		if str(at(ep, "path")) != "/metrics" {
+			t.Errorf("endpoint path = %v, want /metrics", at(ep, "path"))
+		}
+		found := false
+		for _, s := range all {
+			if s.kind != "k8s/Service" {
+				continue
+			}
+			for _, p := range list(at(s.m, "spec", "ports")) {
+				if str(at(p, "name")) == str(at(ep, "port")) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("endpoint port %v is no Service's port", at(ep, "port"))
+		}
 	}
 }
 
