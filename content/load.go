@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -76,6 +77,8 @@ func Load(fsys fs.FS) (*Base, error) {
 		tasks = append(tasks, func(p *part) {
 			if n, ok := p.note(f); ok {
 				p.b.Notes = append(p.b.Notes, n)
+			} else {
+				p.broken = append(p.broken, strings.TrimSuffix(path.Base(f), ".md"))
 			}
 		})
 	}
@@ -98,14 +101,16 @@ func Load(fsys fs.FS) (*Base, error) {
 	}
 	wg.Wait()
 	b := &Base{}
+	var broken []string
 	for _, p := range parts {
 		l.problems = append(l.problems, p.problems...)
+		broken = append(broken, p.broken...)
 		b.Services = append(b.Services, p.b.Services...)
 		b.Notes = append(b.Notes, p.b.Notes...)
 		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
 		b.Questions = append(b.Questions, p.b.Questions...)
 	}
-	l.validate(b)
+	l.validate(b, broken)
 	l.problems = append(l.problems, loadLexicon(fsys, b)...)
 	if len(l.problems) > 0 {
 		sort.SliceStable(l.problems, func(i, j int) bool {
@@ -151,6 +156,9 @@ type loader struct {
 type part struct {
 	loader
 	b Base
+	// broken are the ids of notes that did not load; links to them are
+	// not reported again.
+	broken []string
 }
 
 func (l *loader) add(file string, line int, format string, args ...any) {
@@ -184,9 +192,34 @@ func (l *loader) glob(dir, ext string) []string {
 	return files
 }
 
-// readYAML parses file and returns its top node, or nil when the file is
-// missing (a problem only if required), unreadable, invalid or empty.
-func (l *loader) readYAML(file string, required bool) *yaml.Node {
+// decodeFile decodes the YAML in file into out with the library's checks on:
+// unknown fields (KnownFields), duplicate keys and type errors, each
+// reported with its line. offset is added to line numbers (front matter
+// starts below the first line of a note). It reports whether out holds
+// what the file says: false for invalid YAML or an empty file (a problem
+// only if required); true with problems recorded for type errors, where
+// the entries that did decode are kept so their problems show in the same
+// run.
+func (l *loader) decodeFile(file string, data []byte, offset int, out any, required bool) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(out)
+	switch {
+	case errors.Is(err, io.EOF):
+		if required {
+			l.add(file, 1+offset, "empty file")
+		}
+		return false
+	case err != nil:
+		l.yamlError(file, offset, err, out)
+		var te *yaml.TypeError
+		return errors.As(err, &te)
+	}
+	return true
+}
+
+// readFile returns the content of file, or nil with a problem recorded.
+func (l *loader) readFile(file string, required bool) []byte {
 	data, err := fs.ReadFile(l.fsys, file)
 	if err != nil {
 		if required || !errors.Is(err, fs.ErrNotExist) {
@@ -194,119 +227,178 @@ func (l *loader) readYAML(file string, required bool) *yaml.Node {
 		}
 		return nil
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		l.yamlError(file, 0, err)
-		return nil
-	}
-	if len(doc.Content) == 0 {
-		if required {
-			l.add(file, 1, "empty file")
-		}
-		return nil
-	}
-	return doc.Content[0]
+	return data
 }
 
-// list decodes a YAML file holding a sequence of mappings into *[]T,
-// recording each element's position and every problem with its line.
+// list decodes a YAML file holding a list of mappings into *[]T, each entry
+// with its position. An entry that does not decode is left out; its
+// problems are reported with their lines.
 func list[T any](l *loader, file string, out *[]T, required bool) {
-	seq := l.readYAML(file, required)
-	if seq == nil {
+	data := l.readFile(file, required)
+	if data == nil {
 		return
 	}
-	if seq.Kind != yaml.SequenceNode {
-		l.add(file, seq.Line, "expected a list of entries (each starting with \"- \")")
+	var entries entryList[T]
+	if !l.decodeFile(file, data, 0, &entries, required) {
 		return
 	}
-	for _, item := range seq.Content {
-		var v T
-		if l.decode(file, 0, item, &v) {
-			setPos(&v, Pos{file, item.Line})
-			*out = append(*out, v)
+	for _, e := range entries.list {
+		if usable(l, file, 0, &e) {
+			setPos(&e.v, Pos{file, e.node.Line})
+			*out = append(*out, e.v)
 		}
 	}
+}
+
+// entryList is a file's top-level list. It checks that the top node is a
+// list before decoding, to say so in words rather than in Go types.
+type entryList[T any] struct{ list []located[T] }
+
+func (e *entryList[T]) UnmarshalYAML(unmarshal func(any) error) error {
+	var top nodeOf
+	if err := unmarshal(&top); err != nil {
+		return err
+	}
+	if top.Kind != yaml.SequenceNode {
+		return lineError(top.Node, "expected a list of entries (each starting with \"- \")")
+	}
+	return unmarshal(&e.list)
+}
+
+// located is a value with the YAML node it was decoded from, for its
+// position, and the problems decoding it. It uses the function form of
+// UnmarshalYAML on purpose: that form decodes with the calling Decoder, so
+// KnownFields and the duplicate-key check still apply inside the value; the
+// Node form would decode with a fresh decoder that has neither.
+type located[T any] struct {
+	v    T
+	node *yaml.Node
+	err  error
+}
+
+func (e *located[T]) UnmarshalYAML(unmarshal func(any) error) error {
+	var n nodeOf
+	if err := unmarshal(&n); err != nil {
+		return err
+	}
+	e.node = n.Node
+	// Kept rather than returned, so the entry survives problems that leave
+	// it whole (see usable). The messages are copied: the decoder reuses
+	// the slice they come in.
+	e.err = unmarshal(&e.v)
+	var te *yaml.TypeError
+	if errors.As(e.err, &te) {
+		e.err = &yaml.TypeError{Errors: slices.Clone(te.Errors)}
+	}
+	return nil
+}
+
+// usable reports e's problems and whether its value can be checked
+// further: it can when they are all unknown fields, which leave every known
+// field decoded, so the entry's other problems show in the same run.
+func usable[T any](l *loader, file string, offset int, e *located[T]) bool {
+	if e.err == nil {
+		return true
+	}
+	l.yamlError(file, offset, e.err, &e.v)
+	var te *yaml.TypeError
+	if !errors.As(e.err, &te) {
+		return false
+	}
+	for _, m := range te.Errors {
+		if _, rest, ok := cutLine(m); !ok || !isUnknownField(rest) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeOf captures the node a value is decoded from, without decoding it.
+type nodeOf struct{ *yaml.Node }
+
+func (n *nodeOf) UnmarshalYAML(node *yaml.Node) error {
+	n.Node = node
+	return nil
+}
+
+// lineError is a decoding problem at node's line, in the form yaml.v3
+// reports its own, so it is listed with them.
+func lineError(node *yaml.Node, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", node.Line, msg)}}
 }
 
 func setPos(v any, p Pos) {
 	reflect.ValueOf(v).Elem().FieldByName("Pos").Set(reflect.ValueOf(p))
 }
 
-// decode checks node against the fields of v and decodes it. offset is added
-// to line numbers (front matter starts below the first line of a note).
-func (l *loader) decode(file string, offset int, node *yaml.Node, v any) bool {
-	if node.Kind != yaml.MappingNode {
-		l.add(file, node.Line+offset, "expected a mapping of field: value")
-		return false
-	}
-	// Unknown fields are reported but the entry is kept, so its other
-	// problems are found in the same run.
-	l.checkFields(file, offset, node, reflect.TypeOf(v).Elem())
-	if err := node.Decode(v); err != nil {
-		l.yamlError(file, offset, err)
-		return false
-	}
-	return true
-}
-
-// checkFields reports keys that are not fields of t, recursing into nested
-// mappings and lists of mappings.
-func (l *loader) checkFields(file string, offset int, node *yaml.Node, t reflect.Type) {
-	if node.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
-		return
-	}
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = t.Field(i).Type
-		names = append(names, tag)
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		k, val := node.Content[i], node.Content[i+1]
-		ft, ok := fields[k.Value]
-		if !ok {
-			l.add(file, k.Line+offset, "unknown field %q (known: %s)", k.Value, strings.Join(names, ", "))
-			continue
-		}
-		if seen[k.Value] {
-			l.add(file, k.Line+offset, "field %q given twice", k.Value)
-		}
-		seen[k.Value] = true
-		switch {
-		case ft.Kind() == reflect.Struct:
-			l.checkFields(file, offset, val, ft)
-		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && val.Kind == yaml.SequenceNode:
-			for _, item := range val.Content {
-				if item.Kind != yaml.MappingNode {
-					l.add(file, item.Line+offset, "field %q: expected a list of mappings", k.Value)
-					continue
-				}
-				l.checkFields(file, offset, item, ft.Elem())
-			}
-		}
-	}
-}
-
-// yamlError turns a yaml.v3 error into problems with file and line.
-func (l *loader) yamlError(file string, offset int, err error) {
+// yamlError turns a yaml.v3 error into problems with file and line. The
+// library names Go types in its unknown-field message; that one is
+// reworded with the fields the entry may have.
+func (l *loader) yamlError(file string, offset int, err error, into any) {
 	var te *yaml.TypeError
 	msgs := []string{err.Error()}
 	if errors.As(err, &te) {
 		msgs = te.Errors
 	}
+	known := knownFields(reflect.TypeOf(into))
 	for _, m := range msgs {
 		m = strings.TrimPrefix(m, "yaml: ")
 		line := 0
 		if n, rest, ok := cutLine(m); ok {
 			line, m = n+offset, rest
 		}
+		if what, typ, ok := strings.Cut(strings.TrimPrefix(m, "cannot unmarshal "), " into "); ok && known[typ] != nil {
+			m = "expected a mapping of field: value, not " + what
+		} else if field, typ, ok := unknownField(m); ok {
+			m = fmt.Sprintf("unknown field %q", field)
+			if names := known[typ]; len(names) > 0 {
+				m += " (known: " + strings.Join(names, ", ") + ")"
+			}
+		}
 		l.add(file, line, "%s", m)
 	}
+}
+
+// isUnknownField reports whether m is yaml.v3's unknown-field message.
+func isUnknownField(m string) bool {
+	_, _, ok := unknownField(m)
+	return ok
+}
+
+// unknownField reads yaml.v3's "field X not found in type T".
+func unknownField(m string) (field, typ string, ok bool) {
+	rest, ok := strings.CutPrefix(m, "field ")
+	if !ok {
+		return "", "", false
+	}
+	field, typ, ok = strings.Cut(rest, " not found in type ")
+	return field, typ, ok
+}
+
+// knownFields maps each struct type reachable from t, by the name yaml.v3
+// prints, to its YAML field names.
+func knownFields(t reflect.Type) map[string][]string {
+	out := map[string][]string{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || out[t.String()] != nil {
+			return
+		}
+		out[t.String()] = []string{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag != "" && tag != "-" {
+				out[t.String()] = append(out[t.String()], tag)
+			}
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return out
 }
 
 // cutLine splits "line 12: message" into 12 and "message".
@@ -357,34 +449,43 @@ func (l *loader) note(file string) (Note, bool) {
 		l.add(file, 1, "front matter is not closed: add a line \"---\" after it")
 		return Note{}, false
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(front), &doc); err != nil {
-		l.yamlError(file, 1, err)
+	var e located[Note]
+	before := len(l.problems)
+	if !l.decodeFile(file, []byte(front), 1, &e, false) || len(l.problems) > before || !usable(l, file, 1, &e) {
+		if e.node == nil && len(l.problems) == before {
+			l.add(file, 2, "empty front matter")
+		}
 		return Note{}, false
 	}
-	if len(doc.Content) == 0 {
-		l.add(file, 2, "empty front matter")
-		return Note{}, false
-	}
-	var n Note
-	if !l.decode(file, 1, doc.Content[0], &n) {
-		return Note{}, false
-	}
+	n := e.v
 	n.Body = strings.TrimSpace(body)
 	n.Pos = Pos{file, 1}
 	if n.Body == "" {
 		l.add(file, strings.Count(front, "\n")+3, "note has no body text")
 	}
 	if want := strings.TrimSuffix(path.Base(file), ".md"); n.ID != "" && n.ID != want {
-		l.add(file, 2, "id %q does not match the file name (want %q)", n.ID, want)
+		l.add(file, keyLine(e.node, "id")+1, "id %q does not match the file name (want %q)", n.ID, want)
 	}
 	return n, true
 }
 
+// keyLine returns the line of key in mapping node, or node's own line.
+func keyLine(node *yaml.Node, key string) int {
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i].Line
+		}
+	}
+	return node.Line
+}
+
 // validate checks everything that spans files: required fields, known ids,
 // duplicates and links.
-func (l *loader) validate(b *Base) {
+func (l *loader) validate(b *Base, broken []string) {
 	notes := map[string]bool{}
+	for _, id := range broken {
+		notes[id] = true
+	}
 	for _, n := range b.Notes {
 		notes[n.ID] = true
 	}

@@ -176,6 +176,46 @@ func TestValidateRules(t *testing.T) {
 			wants: []string{"scenarios/extra.yml: unexpected file"},
 		},
 		{
+			name:  "duplicate key",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "  note: ecs-task\n", "  note: ecs-task\n  note: ecs\n", 1),
+			wants: []string{`quiz/broken.yaml:12: mapping key "note" already defined at line 11`},
+		},
+		{
+			name:  "type error",
+			file:  "quiz/broken.yaml",
+			body:  strings.Replace(validQuestion, "correct: true", "correct: yes please", 1),
+			wants: []string{"quiz/broken.yaml:7: cannot unmarshal !!str `yes please` into bool"},
+		},
+		{
+			name: "problems in two entries",
+			file: "quiz/broken.yaml",
+			body: strings.Replace(validQuestion, "  note: ecs-task\n", "  note: ecs-task\n  note: ecs\n", 1) +
+				strings.Replace(strings.Replace(validQuestion, "ok-question", "second", 1), "correct: true", "correct: [yes]", 1),
+			wants: []string{
+				`quiz/broken.yaml:12: mapping key "note" already defined at line 11`,
+				"quiz/broken.yaml:19: cannot unmarshal !!seq into bool",
+			},
+		},
+		{
+			name:  "entry that is not a mapping",
+			file:  "quiz/broken.yaml",
+			body:  validQuestion + "- just text\n",
+			wants: []string{"quiz/broken.yaml:12: expected a mapping of field: value, not !!str `just text`"},
+		},
+		{
+			name:  "unknown front matter field",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitel: T\nservices: [ecs]\n---\nBody.\n",
+			wants: []string{`notes/broken.md:3: unknown field "titel" (known: id, title,`},
+		},
+		{
+			name:  "empty file",
+			file:  "scenarios/broken.yaml",
+			body:  "# nothing yet\n",
+			wants: []string{"scenarios/broken.yaml:1: empty file"},
+		},
+		{
 			name:  "not a list",
 			file:  "quiz/broken.yaml",
 			body:  "id: x\n",
@@ -202,6 +242,26 @@ func TestValidateRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A note that does not load is reported once, not again by every file
+// that links to it.
+func TestBrokenNoteReportedOnce(t *testing.T) {
+	t.Parallel()
+	dir := copyEmbedded(t)
+	file := filepath.Join(dir, "notes", "ecs.md")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(data), "services: [ecs]", "services: {ecs: yes}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = content.LoadDir(dir)
+	var ps content.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 {
+		t.Fatalf("LoadDir problems = %v, want exactly one (the type error)", err)
 	}
 }
 
