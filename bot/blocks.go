@@ -96,10 +96,15 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		return []slack.Block{section(mrkdwnDecline)}
 	}
 	var bs []slack.Block
+	verdict := func() {
+		if v := VerdictText(a.Verdict, name); v != "" {
+			bs = append(bs, section(esc(v)))
+		}
+	}
 	if s := top.Scenario; s != nil {
-		bs = append(bs,
-			header(s.Answer),
-			section(fmt.Sprintf("*Why:* %s", esc(strings.TrimSpace(s.Because)))))
+		bs = append(bs, header(s.Answer))
+		verdict()
+		bs = append(bs, section(fmt.Sprintf("*Why:* %s", esc(strings.TrimSpace(s.Because)))))
 		for _, c := range top.Caveats {
 			bs = append(bs, contextBlock(":warning: "+esc(c)))
 		}
@@ -112,7 +117,9 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 			bs = append(bs, section(b.String()))
 		}
 	} else {
-		bs = append(bs, header(top.Title), section(esc(firstParagraph(top.Note.Body))))
+		bs = append(bs, header(top.Title))
+		verdict()
+		bs = append(bs, section(esc(firstParagraph(top.Note.Body))))
 	}
 	if n := top.Note; n != nil && top.Scenario != nil {
 		bs = append(bs, section(fmt.Sprintf("*Related concept: %s*\n%s", esc(n.Title), esc(firstParagraph(n.Body)))))
@@ -123,6 +130,14 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		b.WriteString("*Runners-up*")
 		for _, h := range a.Answers[1:] {
 			fmt.Fprintf(&b, "\n• %s", esc(runnerUp(h, name)))
+		}
+		bs = append(bs, section(b.String()))
+	}
+	if c := a.Clarify; c != nil {
+		var b strings.Builder
+		b.WriteString("*" + esc(c.Question) + "*")
+		for _, o := range c.Options {
+			fmt.Fprintf(&b, "\n• %s", esc(o.Label))
 		}
 		bs = append(bs, section(b.String()))
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"shipmate/content"
 	"shipmate/index"
@@ -55,6 +57,9 @@ func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) stri
 		b.WriteString(Decline + "\n")
 		return
 	}
+	if v := VerdictText(a.Verdict, name); v != "" {
+		b.WriteString(v + "\n\n")
+	}
 	b.WriteString(HitText(top, name) + "\n")
 	if len(a.Answers) > 1 {
 		b.WriteString("\nAlso relevant:\n")
@@ -68,6 +73,41 @@ func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) stri
 			fmt.Fprintf(b, "  %d. %s\n", i+1, o.Label)
 		}
 	}
+}
+
+// VerdictText answers "can X do Y?" in one line, or says why the service
+// being left cannot meet a need: "No: Fargate offers no GPUs. Instead, run
+// the tasks on EC2 GPU instances …". It is "" without a verdict.
+func VerdictText(v *index.Verdict, name func(string) string) string {
+	if v == nil {
+		return ""
+	}
+	if v.Can {
+		return fmt.Sprintf("Yes: %s can do that (%s).", name(v.Service), v.Need)
+	}
+	lead := fmt.Sprintf("Why not %s:", name(v.Service))
+	if v.Asked {
+		lead = "No:"
+	}
+	text := fmt.Sprintf("%s %s", lead, sentence(v.Limit))
+	if v.Way != "" {
+		text += " Instead, " + strings.TrimSuffix(strings.TrimSpace(v.Way), ".") + "."
+	}
+	return text
+}
+
+// sentence starts s with a capital letter and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // HitText is the plain text of one answer: a scenario's recommendation,
@@ -132,7 +172,11 @@ func RenderJSON(a *index.Answer, name func(string) string) ([]byte, error) {
 	}{Question: a.Question, Confident: a.Confident, Answers: []hit{}, Clarify: a.Clarify}
 	for i := range a.Answers {
 		h := &a.Answers[i]
-		out.Answers = append(out.Answers, hit{h.ID, h.Kind, h.Title, h.Services, HitText(h, name), h.Score})
+		text := HitText(h, name)
+		if v := VerdictText(a.Verdict, name); i == 0 && v != "" {
+			text = v + "\n\n" + text
+		}
+		out.Answers = append(out.Answers, hit{h.ID, h.Kind, h.Title, h.Services, text, h.Score})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

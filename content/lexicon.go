@@ -31,7 +31,7 @@ type Lexicon struct {
 	// Generic words appear in service names but are too common to mark a
 	// question as being about containers ("amazon", "elastic", "service").
 	Generic []string `yaml:"generic"`
-	// AWS are the words that say a question is about AWS.
+	// AWS are the phrases that say a question is about AWS.
 	AWS      []string `yaml:"aws"`
 	Negation Negation `yaml:"negation"`
 	Cues     Cues     `yaml:"cues"`
@@ -67,9 +67,12 @@ type Cues struct {
 	Ability []string `yaml:"ability"`
 	// Doubt phrases question a service the user names ("do we need").
 	Doubt []string `yaml:"doubt"`
-	// Leaving phrases mark a named service as the one the user is moving
-	// away from ("instead of", "cheaper than", "won't work").
-	Leaving []string `yaml:"leaving"`
+	// Leaving phrases mark the service named nearest before them as the one
+	// the user is moving away from or cannot use ("won't work", "keeps
+	// cutting it off"); LeavingNext phrases mark the service named right
+	// after them ("instead of", "cheaper than").
+	Leaving     []string `yaml:"leaving"`
+	LeavingNext []string `yaml:"leaving_next"`
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
 	Followup []string `yaml:"followup"`
@@ -342,11 +345,12 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		single bool // each item must be one word
 	}{
 		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
-		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, true},
+		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
-		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.followup", lx.Cues.Followup, false},
+		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
+		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},

@@ -35,6 +35,9 @@ type Answer struct {
 	// Clarify, when set, asks back: two answers are close and one
 	// requirement would settle it. Answers still holds the best guess.
 	Clarify *Clarify `json:"clarify,omitempty"`
+	// Verdict answers "can X do Y?" (or says why the service the user is
+	// leaving cannot meet a need) from the capabilities, when they settle it.
+	Verdict *Verdict `json:"-"`
 }
 
 // Clarify is a question back to the user with the answers to choose from.
@@ -109,7 +112,7 @@ type trace struct {
 func (ix *Index) run(ctx context.Context, q Query) (*trace, error) {
 	t := &trace{query: q}
 	t.norm = normalise(q.Text)
-	t.und = ix.understand(t.norm)
+	t.und = ix.understand(t.norm, q.History)
 	if len(t.und.units) > 0 {
 		var err error
 		if t.retrieved, err = ix.retrieve(ctx, &t.und); err != nil {
@@ -117,7 +120,7 @@ func (ix *Index) run(ctx context.Context, q Query) (*trace, error) {
 		}
 		t.ranked = ix.rank(&t.und, t.retrieved)
 	}
-	t.dec = ix.decide(&t.und, t.ranked)
+	t.dec = ix.decide(&t.und, t.ranked, q.Text)
 	return t, ctx.Err()
 }
 
@@ -132,6 +135,8 @@ func (ix *Index) Answer(ctx context.Context, q Query) (Answer, error) {
 		return a, err
 	}
 	a.Confident = true
+	a.Clarify = t.dec.clarify
+	a.Verdict = t.und.verdict
 	for _, c := range t.ranked {
 		if len(a.Answers) == MaxAnswers {
 			break

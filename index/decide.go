@@ -1,7 +1,12 @@
 package index
 
+import (
+	"slices"
+	"strings"
+)
+
 // decision is the fifth stage's result: whether the best candidate is
-// given as an answer, and why.
+// given as an answer, why, and whether to ask back.
 type decision struct {
 	confident bool
 	reason    string
@@ -9,13 +14,17 @@ type decision struct {
 	// that the best candidate, and the best few together, cover.
 	covered, nearCovered, total float64
 	anchored                    bool
+	// met and violated are the best candidate's needs match.
+	met, violated int
+	clarify       *Clarify
 }
 
-// decide is the fifth stage: the domain gate and the confidence decision.
-// Raw scores drift between queries, so the decision rests on meaning: how
-// much of the question the best documents cover, and whether the question
-// is about containers at all.
-func (ix *Index) decide(u *understanding, ranked []candidate) decision {
+// decide is the fifth stage: the domain gate, the confidence decision and
+// whether a tie is worth asking about. Raw scores drift between queries, so
+// the decision rests on meaning: whether the question is about AWS
+// containers at all, how well the best document meets its needs, and how
+// much of it the best documents cover.
+func (ix *Index) decide(u *understanding, ranked []candidate, question string) decision {
 	var d decision
 	if len(u.units) == 0 {
 		d.reason = "nothing to search for"
@@ -40,7 +49,12 @@ func (ix *Index) decide(u *understanding, ranked []candidate) decision {
 			}
 		}
 	}
-	d.anchored = u.anchored
+	m := ix.matchNeeds(u, top)
+	d.met, d.violated = len(m.met), len(m.violated)
+	// A service named with a need of its own is in the domain even when the
+	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
+	// instance" with "lost my key pair").
+	d.anchored = u.anchored || u.phrase || len(u.named) > 0 && u.ownNeeds
 	switch {
 	case u.outside && !u.anchored:
 		d.reason = "names a product outside the domain and nothing about containers"
@@ -48,28 +62,147 @@ func (ix *Index) decide(u *understanding, ranked []candidate) decision {
 	case u.local && !u.aws && len(u.named) == 0:
 		d.reason = "about a developer's own machine, not AWS"
 		return d
+	case u.cloud && !u.aws && !u.equivalent && !u.followup:
+		d.reason = "about another cloud's product, not its AWS counterpart"
+		return d
+	case u.trouble && !ix.requires(u):
+		d.reason = "a generic error with no AWS container decision in it"
+		return d
 	}
-	if !d.anchored && u.phrase {
-		d.anchored = true
+	share := 0.0
+	if d.total > 0 {
+		share = d.covered / d.total
 	}
-	if d.anchored {
+	meets := d.met > 0 && d.violated == 0
+	switch {
+	case d.anchored:
 		// A long, chatty message covers a small share even when the best
-		// document answers it: enough covered meaning counts as well.
-		d.confident = d.covered/d.total >= minShareAnchored || d.covered >= minCoveredAnchored
+		// document answers it: enough covered meaning, or a document that
+		// meets the question's needs, counts as well.
+		d.confident = share >= minShareAnchored || d.covered >= minCoveredAnchored || meets && share >= minShareMeets
 		if d.confident {
-			d.reason = "in the domain, and the best document covers enough of the question"
+			d.reason = "in the domain, and the best document meets or covers enough of the question"
 		} else {
 			d.reason = "in the domain, but the best document covers too little of the question"
 		}
-		return d
+	case meets && d.met >= minMetUnanchored:
+		d.confident = true
+		d.reason = "nothing names a container service, but the best document meets its needs"
+	default:
+		d.confident = len(u.units) >= 3 && share >= minShare && d.total > 0 && d.nearCovered/d.total >= minShareNear
+		if d.confident {
+			d.reason = "nothing specific to containers, but the best documents cover almost all of it"
+		} else {
+			d.reason = "nothing puts the question in the domain"
+		}
 	}
-	d.confident = len(u.units) >= 3 && d.covered/d.total >= minShare && d.nearCovered/d.total >= minShareNear
 	if d.confident {
-		d.reason = "nothing specific to containers, but the best documents cover almost all of it"
-	} else {
-		d.reason = "nothing puts the question in the domain"
+		d.clarify = ix.clarify(u, ranked, question)
 	}
 	return d
+}
+
+// requires reports whether the question expresses a requirement beyond
+// where it runs: a need outside the exclusive facets ("GPUs", "a batch
+// job"), not only "Kubernetes" from the word "pod".
+func (ix *Index) requires(u *understanding) bool {
+	for _, n := range u.needs {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Exclusive {
+			return true
+		}
+	}
+	return false
+}
+
+// clarify asks back when the best answer and a close runner-up differ in
+// an exclusive facet the question says nothing about: "Do you need the
+// Kubernetes API?" settles EKS against ECS. Close means a score nearly as
+// high, or meeting the same needs with a score not far behind.
+func (ix *Index) clarify(u *understanding, ranked []candidate, question string) *Clarify {
+	if len(ranked) < 2 || u.comparison || len(u.choices) > 0 || u.verdict != nil {
+		return nil
+	}
+	top := ranked[0]
+	topMet := ix.matchNeeds(u, top.doc).met
+	for _, f := range ix.lex.facetList {
+		if !f.Exclusive || len(f.Options) < 2 || f.Ask == "" || u.hasNeedIn(ix.lex, f.ID) || ix.settled(u.wanted(), f.ID) {
+			continue
+		}
+		vt := ix.facetValue(top.doc, f.ID)
+		if vt == "" {
+			continue
+		}
+		for _, c := range ranked[1:min(len(ranked), clarifyAmong)] {
+			v := ix.facetValue(c.doc, f.ID)
+			if v == "" || v == vt {
+				continue
+			}
+			close := c.score >= tieRatio*top.score
+			if !close && len(topMet) > 0 && c.score >= sameNeedsRatio*top.score {
+				close = containsAll(ix.matchNeeds(u, c.doc).met, topMet)
+			}
+			if !close {
+				break
+			}
+			cl := &Clarify{Question: f.Ask}
+			q := strings.TrimRight(strings.TrimSpace(question), "?!. ")
+			for _, o := range f.Options {
+				cl.Options = append(cl.Options, ClarifyOption{Label: o.Label, Question: q + " " + o.Adds})
+			}
+			return cl
+		}
+	}
+	return nil
+}
+
+func containsAll(xs, ys []string) bool {
+	for _, y := range ys {
+		if !slices.Contains(xs, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// Ties worth asking about: a runner-up among the best clarifyAmong whose
+// score is within tieRatio of the best, or within sameNeedsRatio when it
+// meets every need the best one meets.
+const (
+	clarifyAmong   = 3
+	tieRatio       = 0.85
+	sameNeedsRatio = 0.4
+)
+
+// settled reports whether a named service decides facet f by itself
+// (naming EKS settles the orchestrator).
+func (ix *Index) settled(services []string, f string) bool {
+	for _, s := range services {
+		d := doc{kind: KindScenario, services: []string{s}}
+		if ix.facetValue(&d, f) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// facetValue returns the one option of facet f a document's services can
+// meet, or "" if they can meet several or none.
+func (ix *Index) facetValue(d *doc, f string) string {
+	fc := ix.lex.facets[f]
+	if fc == nil {
+		return ""
+	}
+	value := ""
+	for _, o := range fc.Options {
+		if _, lim := ix.lex.cannot(d.services, o.Need); lim != nil {
+			continue
+		}
+		if value != "" {
+			return ""
+		}
+		value = o.Need
+	}
+	return value
 }
 
 // covers reports whether the document contains any term of u.
@@ -92,6 +225,11 @@ var (
 	// minCoveredAnchored is the covered weight (a container term counts 2)
 	// that makes a long anchored question answerable whatever its share.
 	minCoveredAnchored = 6.0
-	minShare           = 0.55
-	minShareNear       = 0.8
+	// minShareMeets is the share enough for a document meeting the needs.
+	minShareMeets = 0.15
+	// minMetUnanchored is how many needs a document must meet to answer a
+	// question that names no container service or term.
+	minMetUnanchored = 2
+	minShare         = 0.55
+	minShareNear     = 0.8
 )

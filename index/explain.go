@@ -23,15 +23,41 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}} {
+		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}, {un.implied, "implied"}} {
 			if f.on {
 				flags = append(flags, f.name)
 			}
 		}
-		fmt.Fprintf(&b, "    %-28q terms=%v %s\n", un.text, un.terms, strings.Join(flags, " "))
+		extra := ""
+		if len(un.needs) > 0 {
+			extra += fmt.Sprintf(" needs=%v", un.needs)
+		}
+		if len(un.against) > 0 {
+			extra += fmt.Sprintf(" against=%v", un.against)
+		}
+		fmt.Fprintf(&b, "    %-28q terms=%v%s %s\n", un.text, un.terms, extra, strings.Join(flags, " "))
 	}
-	fmt.Fprintf(&b, "  names: %v only-names: %v definition: %v comparison: %v\n", u.named, u.onlyNames, u.definition, u.comparison)
-	fmt.Fprintf(&b, "  anchored: %v keyword-phrase: %v outside: %v local: %v aws: %v\n", u.anchored, u.phrase, u.outside, u.local, u.aws)
+	var needs []string
+	for _, n := range u.needs {
+		s := n.id
+		if n.against {
+			s = "not " + s
+		}
+		if n.inherited {
+			s += " (earlier question)"
+		} else {
+			s += fmt.Sprintf(" (%q)", n.from)
+		}
+		needs = append(needs, s)
+	}
+	fmt.Fprintf(&b, "  needs: %v\n", needs)
+	fmt.Fprintf(&b, "  names: %v leaving: %v choices: %v doubted: %v only-names: %v\n", u.named, u.leaving, u.choices, u.doubted, u.onlyNames)
+	fmt.Fprintf(&b, "  definition: %v comparison: %v ability: %v follow-up: %v %v\n", u.definition, u.comparison, u.ability, u.followup, u.context)
+	fmt.Fprintf(&b, "  anchored: %v keyword-phrase: %v outside: %v local: %v aws: %v other-cloud: %v equivalent: %v troubleshooting: %v\n",
+		u.anchored, u.phrase, u.outside, u.local, u.aws, u.cloud, u.equivalent, u.trouble)
+	if v := u.verdict; v != nil {
+		fmt.Fprintf(&b, "  verdict: %s can %s: %v %s %v\n", v.Service, v.Need, v.Can, v.Limit, v.Instead)
+	}
 	if len(u.units) == 0 {
 		b.WriteString("3. retrieve\n  nothing to search for\n4. rank\n  nothing to rank\n")
 	} else {
@@ -58,7 +84,13 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		}
 	}
 	d := t.dec
-	fmt.Fprintf(&b, "5. decide\n  covered %.1f of %.1f (best few together %.1f), anchored: %v\n  confident: %v (%s)\n",
-		d.covered, d.total, d.nearCovered, d.anchored, d.confident, d.reason)
+	fmt.Fprintf(&b, "5. decide\n  covered %.1f of %.1f (best few together %.1f), anchored: %v, best meets %d needs, violates %d\n  confident: %v (%s)\n",
+		d.covered, d.total, d.nearCovered, d.anchored, d.met, d.violated, d.confident, d.reason)
+	if c := d.clarify; c != nil {
+		fmt.Fprintf(&b, "  clarify: %s\n", c.Question)
+		for _, o := range c.Options {
+			fmt.Fprintf(&b, "    - %s → %q\n", o.Label, o.Question)
+		}
+	}
 	return b.String(), nil
 }

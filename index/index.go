@@ -17,6 +17,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
@@ -244,7 +245,7 @@ func (ix *Index) build() error {
 	}
 
 	lx := ix.base.Lexicon
-	ix.lex = compileLexicon(lx)
+	ix.lex = compileLexicon(lx, ix.base.Capabilities)
 	for _, t := range lx.Terms {
 		targetText = append(targetText, strings.Join(t.Says, " "), t.Means)
 	}
@@ -282,14 +283,24 @@ func (ix *Index) build() error {
 	for _, t := range ix.terms(strings.Join(lx.Anchors, " ")) {
 		ix.anchors[t] = true
 	}
+	weak := map[string]bool{} // services a weak word names: "lambda", "ec2"
 	for _, t := range ix.terms(strings.Join(lx.Weak, " ")) {
 		delete(ix.anchors, t)
+		if s, ok := ix.names[t]; ok {
+			weak[s] = true
+		}
 	}
+	// The keyword phrases of documents about a weak service ("cold start"
+	// for Lambda) are as often about that service in general.
 	for _, n := range ix.base.Notes {
-		ix.addPhrases(n.Keywords)
+		if len(n.Services) > 0 && !weak[n.Services[0]] {
+			ix.addPhrases(n.Keywords)
+		}
 	}
 	for _, sc := range ix.base.Scenarios {
-		ix.addPhrases(sc.Keywords)
+		if !slices.ContainsFunc(sc.Use, func(s string) bool { return weak[s] }) {
+			ix.addPhrases(sc.Keywords)
+		}
 	}
 	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
 	ix.frozen = true

@@ -156,7 +156,7 @@ func TestNormalize(t *testing.T) {
 		{"<!here> <!subteam^S1|@platform> help", "help"},
 		{"a\x00b\xffc", "a b c"},
 		{"docker push 1234.dkr.ecr.us-east-1.amazonaws.com/api:latest fails", "docker push aws ecr fails"},
-		{"curl https://s3.amazonaws.com/bucket/key", "curl https // aws s3"},
+		{"curl https://s3.amazonaws.com/bucket/key", "curl https:// aws s3"},
 	}
 	for _, tt := range tests {
 		if got := index.Normalize(tt.in); got != tt.want {

@@ -13,49 +13,137 @@ import (
 type lexicon struct {
 	terms      phrases[meaning] // what a phrase means when it is not negated
 	negated    phrases[meaning] // what a phrase means when it is negated
+	patterns   []pattern        // "libraries ... huge": needs from words in one clause
 	negators   map[string]bool
 	breaks     map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
 	comparison phrases[struct{}]
-	aws        map[string]bool
+	ability    phrases[struct{}]
+	doubt      phrases[struct{}]
+	leaving    phrases[struct{}]
+	leaveNext  phrases[struct{}]
+	followup   phrases[struct{}]
+	equivalent phrases[struct{}]
+	aws        phrases[struct{}]
 	outside    phrases[struct{}]
 	local      phrases[struct{}]
+	clouds     phrases[struct{}]
+	trouble    phrases[struct{}]
+	needs      map[string]*content.Need
+	facets     map[string]*content.Facet
+	facetList  []*content.Facet // in lexicon.yaml order
+	services   map[string]*capability
+	order      []string // service ids in capabilities.yaml order
 }
 
 // meaning is what a recognised phrase stands for.
 type meaning struct {
 	means string
 	needs []string
+	// against is set for a negated phrase without a negated meaning: its
+	// needs count against an answer.
+	against bool
 }
 
-func compileLexicon(lx *content.Lexicon) *lexicon {
+// pattern is a phrase with "..." gaps, matched within one clause.
+type pattern struct {
+	words []string
+	needs []string
+}
+
+// capability is content.Capability as sets.
+type capability struct {
+	role   string
+	can    map[string]bool
+	cannot map[string]*content.Limit
+}
+
+// cannot reports whether any of the services cannot meet need, and the
+// first such service's limit.
+func (lx *lexicon) cannot(services []string, need string) (string, *content.Limit) {
+	for _, s := range services {
+		if c := lx.services[s]; c != nil && c.cannot[need] != nil {
+			return s, c.cannot[need]
+		}
+	}
+	return "", nil
+}
+
+// can reports whether a service says it meets need.
+func (lx *lexicon) can(service, need string) bool {
+	c := lx.services[service]
+	return c != nil && c.can[need]
+}
+
+// role returns a service's role.
+func (lx *lexicon) role(service string) string {
+	if c := lx.services[service]; c != nil {
+		return c.role
+	}
+	return ""
+}
+
+func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c := &lexicon{
 		negators: set(lx.Negation.Words),
 		breaks:   set(lx.Negation.Breaks),
 		reach:    lx.Negation.Reach,
-		aws:      set(lx.AWS),
+		needs:    map[string]*content.Need{},
+		facets:   map[string]*content.Facet{},
+		services: map[string]*capability{},
 	}
 	for _, t := range lx.Terms {
-		if t.Means != "" || len(t.Needs) > 0 {
-			for _, s := range t.Says {
-				c.terms.add(s, meaning{t.Means, t.Needs})
+		for _, s := range t.Says {
+			if ws := patternWords(s); slices.Contains(ws, "...") {
+				c.patterns = append(c.patterns, pattern{ws, t.Needs})
+				continue
+			}
+			if t.Means != "" || len(t.Needs) > 0 {
+				c.terms.add(s, meaning{means: t.Means, needs: t.Needs})
+			}
+			if t.Negated != nil {
+				c.negated.add(s, meaning{means: t.Negated.Means, needs: t.Negated.Needs})
+			} else if len(t.Needs) > 0 {
+				c.negated.add(s, meaning{means: t.Means, needs: t.Needs, against: true})
 			}
 		}
-		if t.Negated != nil {
-			for _, s := range t.Says {
-				c.negated.add(s, meaning{t.Negated.Means, t.Negated.Needs})
-			}
+	}
+	for i := range lx.Needs {
+		c.needs[lx.Needs[i].ID] = &lx.Needs[i]
+	}
+	for i := range lx.Facets {
+		c.facets[lx.Facets[i].ID] = &lx.Facets[i]
+		c.facetList = append(c.facetList, &lx.Facets[i])
+	}
+	for _, cp := range caps {
+		k := &capability{role: cp.Role, can: map[string]bool{}, cannot: map[string]*content.Limit{}}
+		for _, n := range cp.Can {
+			k.can[n] = true
 		}
+		for i := range cp.Cannot {
+			k.cannot[cp.Cannot[i].Need] = &cp.Cannot[i]
+		}
+		c.services[cp.Service] = k
+		c.order = append(c.order, cp.Service)
 	}
 	for _, d := range lx.Cues.Definition {
 		if ws := patternWords(d); len(ws) > 0 {
 			c.definition = append(c.definition, ws)
 		}
 	}
+	c.aws = phraseSet(lx.AWS)
 	c.comparison = phraseSet(lx.Cues.Comparison)
+	c.ability = phraseSet(lx.Cues.Ability)
+	c.doubt = phraseSet(lx.Cues.Doubt)
+	c.leaving = phraseSet(lx.Cues.Leaving)
+	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
+	c.followup = phraseSet(lx.Cues.Followup)
+	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.outside = phraseSet(lx.Outside.Services)
 	c.local = phraseSet(lx.Outside.Local)
+	c.clouds = phraseSet(lx.Outside.Clouds)
+	c.trouble = phraseSet(lx.Outside.Troubleshooting)
 	return c
 }
 
@@ -91,6 +179,21 @@ func (ps *phrases[V]) add(text string, value V) {
 	ps.byFirst[ws[0]] = append(ps.byFirst[ws[0]], phrase[V]{ws, value})
 }
 
+// cueWords marks the words that belong to a cue phrase: leaving, doubt,
+// ability, follow-up or equivalence.
+func (lx *lexicon) cueWords(ws []string) []bool {
+	out := make([]bool, len(ws))
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
+		for _, at := range ps.find(ws) {
+			_, k := ps.longest(ws[at:])
+			for j := at; j < at+k; j++ {
+				out[j] = true
+			}
+		}
+	}
+	return out
+}
+
 // phraseSet makes a set of phrases without values.
 func phraseSet(texts []string) phrases[struct{}] {
 	var ps phrases[struct{}]
@@ -118,12 +221,22 @@ func (ps *phrases[V]) longest(ws []string) (V, int) {
 
 // anywhere reports whether a phrase of the set occurs in ws.
 func (ps *phrases[V]) anywhere(ws []string) bool {
-	for i := range ws {
+	return len(ps.find(ws)) > 0
+}
+
+// find returns where the set's phrases occur in ws: each match's first
+// word index, left to right, matches not overlapping.
+func (ps *phrases[V]) find(ws []string) []int {
+	var at []int
+	for i := 0; i < len(ws); {
 		if _, n := ps.longest(ws[i:]); n > 0 {
-			return true
+			at = append(at, i)
+			i += n
+			continue
 		}
+		i++
 	}
-	return false
+	return at
 }
 
 // patternWords splits a pattern into words, keeping "..." as one.

@@ -56,7 +56,7 @@ func Normalize(text string) string {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
 			space = false
-		case strings.ContainsRune(".,?!'-/&+#%$", r):
+		case strings.ContainsRune(".,;:?!()'-–—/&+#%$", r):
 			b.WriteRune(r)
 			space = false
 		default:
@@ -109,10 +109,12 @@ func words(s string) []string {
 
 var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")
 
-// normalized is the first stage's result: the question as plain words.
+// normalized is the first stage's result: the question as plain words,
+// each with the clause it belongs to.
 type normalized struct {
-	text  string   // Normalize(question)
-	words []string // its lowercase words, at most maxWords
+	text   string   // Normalize(question)
+	words  []string // its lowercase words, at most maxWords
+	clause []int    // the clause of each word: punctuation starts a new one
 }
 
 // maxWords bounds the work done for one question.
@@ -121,9 +123,42 @@ const maxWords = 60
 // normalise is the first stage.
 func normalise(question string) normalized {
 	n := normalized{text: Normalize(question)}
-	n.words = words(n.text)
-	if len(n.words) > maxWords {
-		n.words = n.words[:maxWords]
+	clause := 0
+	for _, part := range splitClauses(n.text) {
+		for _, w := range words(part) {
+			if len(n.words) == maxWords {
+				return n
+			}
+			n.words = append(n.words, w)
+			n.clause = append(n.clause, clause)
+		}
+		clause++
 	}
 	return n
+}
+
+// splitClauses cuts text at the punctuation that ends a clause: , ; : ? !
+// ( ) dashes, a full stop before a space, and a hyphen standing alone
+// ("no service mesh - kubernetes or ECS?"). Hyphens and dots inside words
+// ("event-driven", "node.js") do not cut.
+func splitClauses(text string) []string {
+	var parts []string
+	start := 0
+	rs := []rune(text)
+	for i, r := range rs {
+		cut := false
+		switch r {
+		case ',', ';', ':', '?', '!', '(', ')', '–', '—':
+			cut = true
+		case '.':
+			cut = i+1 == len(rs) || rs[i+1] == ' '
+		case '-':
+			cut = (i == 0 || rs[i-1] == ' ') && (i+1 == len(rs) || rs[i+1] == ' ')
+		}
+		if cut {
+			parts = append(parts, string(rs[start:i]))
+			start = i + 1
+		}
+	}
+	return append(parts, string(rs[start:]))
 }

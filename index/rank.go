@@ -2,43 +2,101 @@ package index
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 )
+
+// match is how a candidate meets the question's needs.
+type match struct {
+	met      []string // needs its scenario says it satisfies
+	violated []string // needs one of its services cannot meet ("need:service")
+	against  []string // needs the user does not want that it is built on
+}
 
 // rank is the fourth stage: it orders the candidates by what the question
 // asks for, not only by text relevance. Each change to a score is recorded
 // as a factor, so Explain shows why a document moved.
 func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
+	wanted := u.wanted()
+	if u.verdict != nil && !u.verdict.Can {
+		// "can App Runner do websockets?" — no: App Runner is where the
+		// user cannot go.
+		wanted = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return s == u.verdict.Service })
+	}
+	positive := u.positive()
+	// Weighing "kubernetes or ECS on Fargate?" is weighing the
+	// orchestrators; Fargate comes with either.
+	alts := wanted
+	var top []string
+	for _, s := range wanted {
+		if r := ix.lex.role(s); r == "orchestrator" || r == "platform" {
+			top = append(top, s)
+		}
+	}
+	if len(top) > 1 && u.subject == "" {
+		alts = top
+	}
 	ranked := make([]candidate, len(cands))
 	copy(ranked, cands)
 	for i := range ranked {
 		c := &ranked[i]
 		c.factors = nil
 		c.score = c.text
-		if u.definition && c.doc.kind == KindNote {
+		d := c.doc
+		if u.definition && d.kind == KindNote {
 			c.apply("definition prefers notes", 1+definitionBoost)
 		}
 		// Documents about the services the question names come first, so
 		// "fargate or the ec2 launch type?" prefers what covers both.
-		if len(u.named) > 0 {
+		if len(wanted) > 0 {
 			n := 0
-			for _, s := range u.named {
-				if slices.Contains(c.doc.services, s) {
+			for _, s := range wanted {
+				if slices.Contains(d.services, s) {
 					n++
 				}
 			}
 			if n > 0 {
-				c.apply("covers named services", 1+namedBoost*float64(n)/float64(len(u.named)))
+				c.apply("covers named services", 1+namedBoost*float64(n)/float64(len(wanted)))
 			}
-			if u.comparison && len(u.named) > 1 && n == len(u.named) {
+			// A comparison is answered by a document about the services
+			// compared, not one about something they share.
+			// "can I use Fargate with EKS or only ECS?" is about Fargate.
+			about := alts
+			if u.subject != "" {
+				about = []string{u.subject}
+			}
+			if u.comparison && len(alts) > 1 && containsAll(d.services, alts) && len(d.services) > 0 && slices.Contains(about, d.services[0]) {
 				c.apply("comparison covers all named", 1+comparisonBoost)
 			}
 		}
 		// A question that is only a service's name ("fargate?") asks for the
 		// service itself: its overview note.
-		if len(u.named) == 1 && u.onlyNames && c.doc.kind == KindNote {
-			if s := ix.base.Service(u.named[0]); s != nil && c.doc.cid == s.Note {
+		if len(u.named) == 1 && u.onlyNames && d.kind == KindNote {
+			if s := ix.base.Service(u.named[0]); s != nil && d.cid == s.Note {
 				c.apply("overview of the named service", 1+overviewBoost)
+			}
+		}
+		m := ix.matchNeeds(u, d)
+		// "what is Fargate Spot?" names its topic, not a requirement.
+		if len(m.met) > 0 && len(positive) > 0 && !u.definition {
+			c.apply("meets "+strings.Join(m.met, ", "), 1+needBoost*float64(len(m.met))/float64(len(positive)))
+		}
+		if len(m.violated) > 0 {
+			c.apply("cannot meet "+strings.Join(m.violated, ", "), violationFactor)
+		}
+		if len(m.against) > 0 {
+			c.apply("built on what the user does not want: "+strings.Join(m.against, ", "), againstFactor)
+		}
+		for _, s := range u.leaving {
+			if slices.Contains(d.primary(), s) && !ix.keeps(s, m.met) {
+				c.apply("recommends "+s+", which the user is leaving", leavingFactor)
+				break
+			}
+		}
+		if len(u.choices) > 0 {
+			if out := ix.outsideChoices(u.choices, d); out != "" {
+				c.apply("recommends "+out+", which is not among the choices", choiceFactor)
 			}
 		}
 	}
@@ -46,12 +104,100 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	return ranked
 }
 
+// keeps reports whether a document recommending a service the user is
+// leaving still meets a need of theirs that the service can meet: "cheaper
+// than Fargate" is answered by Fargate Spot.
+func (ix *Index) keeps(service string, met []string) bool {
+	for _, n := range met {
+		if ix.lex.can(service, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// primary returns the services a document recommends: a scenario's, or a
+// note's first (notes list every service they mention).
+func (d *doc) primary() []string {
+	if d.kind == KindScenario || len(d.services) == 0 {
+		return d.services
+	}
+	return d.services[:1]
+}
+
+// matchNeeds compares a document with the question's needs: the ones its
+// scenario says it satisfies, the ones a service it recommends cannot meet
+// (a hard constraint), and the ones the user does not want that it is built
+// on.
+func (ix *Index) matchNeeds(u *understanding, d *doc) match {
+	var m match
+	var satisfies []string
+	if d.scenario != nil {
+		satisfies = d.scenario.Satisfies
+	}
+	for _, n := range u.needs {
+		switch {
+		case n.against:
+			if slices.Contains(satisfies, n.id) || ix.builtOn(d, n.id) {
+				m.against = append(m.against, n.id)
+			}
+		case slices.Contains(satisfies, n.id):
+			m.met = append(m.met, n.id)
+		default:
+			if s, lim := ix.lex.cannot(d.primary(), n.id); lim != nil {
+				m.violated = append(m.violated, fmt.Sprintf("%s (%s)", n.id, s))
+			}
+		}
+	}
+	return m
+}
+
+// builtOn reports whether a document recommends a service that is one
+// alternative of an exclusive facet's need: "no Kubernetes experts" counts
+// against an EKS answer.
+func (ix *Index) builtOn(d *doc, need string) bool {
+	nd := ix.lex.needs[need]
+	if nd == nil || ix.lex.facets[nd.Facet] == nil || !ix.lex.facets[nd.Facet].Exclusive {
+		return false
+	}
+	for _, s := range d.primary() {
+		if r := ix.lex.role(s); (r == "orchestrator" || r == "platform") && ix.lex.can(s, need) {
+			return true
+		}
+	}
+	return false
+}
+
+// outsideChoices returns a service the document recommends in the role of
+// one of the choices that is not among them ("EKS" when the user picks
+// among App Runner and ECS), or "" when it stays within them.
+func (ix *Index) outsideChoices(choices []string, d *doc) string {
+	roles := map[string]bool{}
+	for _, s := range choices {
+		roles[ix.lex.role(s)] = true
+	}
+	in := false
+	for _, s := range d.primary() {
+		if slices.Contains(choices, s) {
+			in = true
+			continue
+		}
+		if r := ix.lex.role(s); r == "orchestrator" || r == "platform" {
+			return s
+		}
+	}
+	if !in && len(d.primary()) > 0 {
+		return d.primary()[0]
+	}
+	return ""
+}
+
 func (c *candidate) apply(why string, x float64) {
 	c.score *= x
 	c.factors = append(c.factors, factor{why, x})
 }
 
-// Ranking boosts, set on the labelled questions (see eval).
+// Ranking factors, set on the labelled questions (see eval).
 const (
 	// definitionBoost favours concept notes for "what is …" questions.
 	definitionBoost = 0.3
@@ -63,4 +209,17 @@ const (
 	// overviewBoost lifts a service's overview note when the question only
 	// names the service.
 	overviewBoost = 2.0
+	// needBoost is how much more a scenario meeting every need scores.
+	needBoost = 3.0
+	// violationFactor all but excludes a document recommending a service
+	// that cannot meet a need: a hard constraint.
+	violationFactor = 0.1
+	// againstFactor demotes a document built on what the user does not want.
+	againstFactor = 0.4
+	// leavingFactor demotes a document recommending the service the user is
+	// moving away from, unless it meets one of the needs.
+	leavingFactor = 0.35
+	// choiceFactor demotes a document outside the services a question
+	// chooses among.
+	choiceFactor = 0.4
 )

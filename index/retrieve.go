@@ -24,7 +24,7 @@ type factor struct {
 }
 
 // retrieveSize is how many documents the search returns for ranking.
-const retrieveSize = 2 * MaxAnswers
+const retrieveSize = 4 * MaxAnswers
 
 // retrieve is the third stage: the documents most relevant to the
 // question's terms, by Bleve's text relevance.

@@ -1,7 +1,10 @@
 package index
 
 import (
+	"slices"
 	"strings"
+
+	"shipmate/content"
 )
 
 // unit is one meaningful part of a question: a word, or a phrase that the
@@ -12,28 +15,73 @@ type unit struct {
 	own     []string // analyzed terms of the words themselves
 	terms   []string // analyzed terms it stands for: own plus the expansion
 	means   string   // the expansion added to the search, if any
+	pos     int      // index of its first word
+	clause  int
+	needs   []string // needs it expresses
+	against []string // needs it says the user does not want ("no k8s experts")
+	service string   // the service it names, if any
 	synonym bool     // recognised through the lexicon's terms
 	fixed   bool     // a typo was corrected
 	negated bool     // "no servers", "don't want to manage instances"
 	anchor  bool     // puts the question in the domain: a service or a container term
+	// cue units are words of a cue phrase ("overkill", "instead of"): they
+	// shape the question but are not its content.
+	cue bool
+	// implied units were not typed by the user: a service from an earlier
+	// question of the conversation, or the rival a doubt implies. They are
+	// searched for but not counted when judging coverage.
+	implied bool
 }
 
 // weight is how much a unit counts when judging how much of a question a
 // document covers: the words that make it a container question count double.
 func (u unit) weight() float64 {
-	if u.anchor {
+	switch {
+	case u.implied, u.cue:
+		return 0
+	case u.anchor:
 		return 2
 	}
 	return 1
 }
 
+// need is a requirement the question expresses.
+type need struct {
+	id        string
+	service   string // the service whose name expressed it ("eks"), if any
+	against   bool   // the user does not want it
+	inherited bool   // carried over from an earlier question
+	from      string // the words that expressed it
+}
+
 // understanding is the second stage's result: what the question asks.
 type understanding struct {
-	words []string // the question's words after typo correction
-	units []unit
+	words  []string // the question's words after typo correction
+	clause []int
+	units  []unit
+	// needs are the requirements the question expresses, each once;
+	// ownNeeds is set when some come from words other than a service's
+	// name ("GPUs", not "EC2 instances").
+	needs    []need
+	ownNeeds bool
 	// named are the services the question names itself (not through a
 	// lexicon expansion and not negated), in order.
 	named []string
+	// leaving are named services the user is moving away from or cannot
+	// use ("won't work on Fargate", "cheaper than", "instead of").
+	leaving []string
+	// choices are the services a question picks among ("App Runner,
+	// Beanstalk or ECS?"): answers stay within them.
+	choices []string
+	// ability is set for "can X do Y?"; verdict is the answer when the
+	// capabilities settle it, and for a service being left that cannot
+	// meet a need.
+	ability bool
+	subject string // the service an ability question asks about
+	verdict *Verdict
+	// doubted are named services whose need the question questions
+	// ("do we actually need k8s?"): it weighs them against their rival.
+	doubted []string
 	// onlyNames is set when every unit names a service ("fargate?"): the
 	// question asks for the service itself.
 	onlyNames bool
@@ -51,11 +99,35 @@ type understanding struct {
 	// aws is set when the question says AWS: "built locally, where do I
 	// push it so AWS can run it?" is about AWS after all.
 	aws bool
+	// cloud is set when the question names another cloud's product;
+	// equivalent when it asks for a counterpart ("like Cloud Run").
+	cloud, equivalent bool
+	// trouble is set when the question quotes a generic error
+	// (CrashLoopBackOff, exit code 137).
+	trouble bool
 	// anchored is set when a unit puts the question in the domain.
 	anchored bool
 	// phrase is set when the question uses one of the knowledge base's
 	// keyword phrases ("capacity provider").
 	phrase bool
+	// followup is set when the question continues an earlier one, and
+	// context says what was carried over.
+	followup bool
+	context  []string
+}
+
+// Verdict answers "can X do Y?" from the capabilities: yes or no, why, and
+// what to use instead.
+type Verdict struct {
+	Service string // the service asked about
+	Need    string // the need's label ("GPUs")
+	// Asked is set when the user asked whether the service can ("can
+	// Fargate run GPUs?"), not only named it as the one they are leaving.
+	Asked   bool
+	Can     bool
+	Limit   string   // why not
+	Instead []string // services that meet the need
+	Way     string   // how
 }
 
 // terms returns the distinct analyzed terms of the question, expansions
@@ -82,23 +154,76 @@ func (u *understanding) searchText() string {
 		if un.means != "" {
 			parts = append(parts, un.means)
 		}
+		if un.implied {
+			parts = append(parts, un.text)
+		}
 	}
 	return strings.Join(parts, " ")
 }
 
-// understand corrects typos, recognises the lexicon's phrases and splits
-// the question into units of meaning.
-func (ix *Index) understand(n normalized) understanding {
+// wanted are the named services the user is not moving away from.
+func (u *understanding) wanted() []string {
+	var out []string
+	for _, s := range u.named {
+		if !slices.Contains(u.leaving, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// positive returns the ids of the needs the user has.
+func (u *understanding) positive() []string {
+	var out []string
+	for _, n := range u.needs {
+		if !n.against {
+			out = append(out, n.id)
+		}
+	}
+	return out
+}
+
+// hasNeedIn reports whether the question expresses a need of facet f.
+func (u *understanding) hasNeedIn(lx *lexicon, f string) bool {
+	for _, n := range u.needs {
+		if nd := lx.needs[n.id]; nd != nil && nd.Facet == f {
+			return true
+		}
+	}
+	return false
+}
+
+// understand corrects typos, recognises the lexicon's phrases and cues,
+// and works out what the question asks: its units of meaning, its needs,
+// the services it names and how (wanted, left, asked about, chosen
+// among), and its domain signals. With history, a follow-up inherits the
+// context of the question before it.
+func (ix *Index) understand(n normalized, history []Turn) understanding {
+	u := ix.read(n)
+	if len(history) > 0 && u.isFollowup(ix.lex) {
+		ix.inherit(&u, ix.recall(history))
+	}
+	u.verdict = ix.verdict(&u)
+	if v := u.verdict; v != nil && !v.Can {
+		// "can App Runner do websockets?" — no: what App Runner's name
+		// implies is not a need either.
+		u.needs = slices.DeleteFunc(u.needs, func(n need) bool { return n.service == v.Service })
+	}
+	return u
+}
+
+// read is understand without the conversation.
+func (ix *Index) read(n normalized) understanding {
 	lx := ix.lex
-	ws := append([]string(nil), n.words...)
-	var u understanding
+	ws := slices.Clone(n.words)
+	u := understanding{clause: n.clause}
 	// Outside phrases are matched on the words as typed: "systemd" must not
 	// be read as a typo for "system" first.
 	u.outside = lx.outside.anywhere(ws)
 	u.local = lx.local.anywhere(ws)
-	for _, w := range ws {
-		u.aws = u.aws || lx.aws[w]
-	}
+	u.cloud = lx.clouds.anywhere(ws)
+	u.trouble = lx.trouble.anywhere(ws)
+	u.aws = lx.aws.anywhere(ws)
 	fixed := make([]bool, len(ws))
 	for i, w := range ws {
 		if ix.knownWord(w) {
@@ -108,28 +233,41 @@ func (ix *Index) understand(n normalized) understanding {
 			ws[i], fixed[i] = c, true
 		}
 	}
-	negated := lx.negations(ws)
 	u.words = ws
+	negated := lx.negations(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
+	u.equivalent = lx.equivalent.anywhere(ws)
 	for i := 0; i < len(ws); {
+		end := clauseEnd(n.clause, i)
 		if negated[i] {
-			if m, n := lx.negated.longest(ws[i : i+1]); n > 0 {
-				un := unit{text: ws[i], own: ix.wordTerms(ws[i]), means: m.means, synonym: true, fixed: fixed[i], negated: true}
-				un.terms = ix.terms(m.means)
+			if m, k := lx.negated.longest(ws[i:end]); k > 0 {
+				phrase := strings.Join(ws[i:i+k], " ")
+				un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k])}
+				if m.against {
+					// "no GPUs": the search still looks for GPUs, but an answer
+					// that needs them counts against.
+					un.terms = append(slices.Clone(un.own), ix.terms(m.means)...)
+					un.against = m.needs
+					un.negated = ix.namesService(un.own)
+				} else {
+					un.terms = ix.terms(m.means)
+					un.needs = m.needs
+					un.negated = true
+				}
 				u.add(ix, un)
-				i++
+				i += k
 				continue
 			}
 		}
-		if m, n := lx.terms.longest(ws[i:]); n > 0 {
-			phrase := strings.Join(ws[i:i+n], " ")
-			un := unit{text: phrase, own: ix.terms(phrase), means: m.means, synonym: true, fixed: anyTrue(fixed[i : i+n])}
-			un.terms = append(append([]string(nil), un.own...), ix.terms(m.means)...)
+		if m, k := lx.terms.longest(ws[i:end]); k > 0 {
+			phrase := strings.Join(ws[i:i+k], " ")
+			un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k]), needs: m.needs}
+			un.terms = append(slices.Clone(un.own), ix.terms(m.means)...)
 			// "no k8s" still searches for Kubernetes but does not ask for EKS.
 			un.negated = negated[i] && ix.namesService(un.own)
 			u.add(ix, un)
-			i += n
+			i += k
 			continue
 		}
 		if isNumber(ws[i]) { // "40 microservices", "2 yrs": the number says nothing
@@ -137,33 +275,419 @@ func (ix *Index) understand(n normalized) understanding {
 			continue
 		}
 		if own := ix.wordTerms(ws[i]); len(own) > 0 {
-			un := unit{text: ws[i], own: own, terms: own, fixed: fixed[i], negated: negated[i] && ix.namesService(own)}
+			un := unit{text: ws[i], own: own, terms: own, pos: i, clause: n.clause[i], fixed: fixed[i], negated: negated[i] && ix.namesService(own)}
 			u.add(ix, un)
 		}
 		i++
 	}
 	u.onlyNames = len(u.units) > 0
 	for _, un := range u.units {
-		if len(un.own) == 0 || !ix.namesService(un.own) || !allNames(ix, un.own) {
+		if len(un.own) == 0 || !allNames(ix, un.own) {
 			u.onlyNames = false
 		}
 	}
 	u.phrase = ix.hasPhrase(u.units)
+	cue := lx.cueWords(ws)
+	for i := range u.units {
+		un := &u.units[i]
+		un.cue = un.service == "" && len(un.needs) == 0 && len(un.against) == 0 && cue[un.pos]
+	}
+	u.cues(lx, negated)
+	u.collectNeeds(ix, negated)
+	for _, r := range u.rivals(lx) {
+		u.named = append(u.named, r)
+		u.units = append(u.units, ix.impliedUnit(r))
+		u.comparison = true
+	}
 	return u
+}
+
+// impliedUnit stands for a service the user did not type: it is searched
+// for under its id and name.
+func (ix *Index) impliedUnit(s string) unit {
+	name := ix.ServiceName(s)
+	return unit{text: name, own: ix.terms(name), terms: ix.terms(s + " " + name), pos: -1, clause: -1, service: s, implied: true, anchor: true}
+}
+
+// rivals turns "do we actually need k8s?" into the comparison it is: the
+// doubted service against the service of the same role that meets the
+// other option of its exclusive facet (EKS against ECS).
+func (u *understanding) rivals(lx *lexicon) []string {
+	var out []string
+	for _, s := range u.doubted {
+		for _, f := range lx.facetList {
+			if !f.Exclusive {
+				continue
+			}
+			for _, o := range f.Options {
+				if !lx.can(s, o.Need) {
+					continue
+				}
+				for _, other := range f.Options {
+					if other.Need == o.Need {
+						continue
+					}
+					for _, r := range lx.order {
+						if r != s && lx.role(r) == lx.role(s) && lx.can(r, other.Need) && !slices.Contains(u.named, r) {
+							out = appendNew(out, r)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// clauseEnd returns the index after the last word of i's clause.
+func clauseEnd(clause []int, i int) int {
+	j := i
+	for j < len(clause) && clause[j] == clause[i] {
+		j++
+	}
+	return j
 }
 
 // add appends a unit and records what it says about the question.
 func (u *understanding) add(ix *Index, un unit) {
 	un.anchor = ix.anchoring(un)
 	u.anchored = u.anchored || un.anchor
-	if !un.negated {
-		for _, t := range un.own {
-			if s, ok := ix.names[t]; ok && !contains(u.named, s) {
+	for _, t := range un.own {
+		if s, ok := ix.names[t]; ok {
+			un.service = s
+			if !un.negated && !slices.Contains(u.named, s) {
 				u.named = append(u.named, s)
 			}
+			break
 		}
 	}
 	u.units = append(u.units, un)
+}
+
+// cues works out how the question treats the services it names: which it
+// is leaving, which it asks about, which it chooses among, which it doubts.
+func (u *understanding) cues(lx *lexicon, negated []bool) {
+	// services named in each clause, by position
+	type mention struct {
+		service     string
+		pos, clause int
+	}
+	var mentions []mention
+	for _, un := range u.units {
+		if un.service != "" && !un.negated {
+			mentions = append(mentions, mention{un.service, un.pos, un.clause})
+		}
+	}
+	inClause := func(c int) []string {
+		var out []string
+		for _, m := range mentions {
+			if m.clause == c && !slices.Contains(out, m.service) {
+				out = append(out, m.service)
+			}
+		}
+		return out
+	}
+	// A leaving cue belongs to the nearest service named before it in its
+	// clause, or else earlier in the question ("… - anything simpler?");
+	// "instead of X" to the service named right after it.
+	next := lx.leaveNext.find(u.words)
+	for _, at := range lx.leaving.find(u.words) {
+		if slices.Contains(next, at) {
+			continue // "instead of X" is about X
+		}
+		_, k := lx.leaving.longest(u.words[at:])
+		c := u.clause[at]
+		best, dist := "", len(u.words)+1
+		for _, m := range mentions {
+			if m.clause == c && m.pos < at+k+leaveNextReach+1 {
+				if d := abs(m.pos - at); d < dist {
+					best, dist = m.service, d
+				}
+			}
+		}
+		if best == "" {
+			for _, m := range mentions { // the latest service named in an earlier clause
+				if m.clause < c {
+					best = m.service
+				}
+			}
+		}
+		if best != "" {
+			u.leaving = appendNew(u.leaving, best)
+		}
+	}
+	for _, at := range next {
+		_, k := lx.leaveNext.longest(u.words[at:])
+		for _, m := range mentions {
+			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] {
+				u.leaving = appendNew(u.leaving, m.service)
+				break
+			}
+		}
+	}
+	// "can X do Y?" opens a clause.
+	for i := range u.words {
+		if i == 0 || u.clause[i] != u.clause[i-1] {
+			if _, k := lx.ability.longest(u.words[i:clauseEnd(u.clause, i)]); k > 0 && len(mentions) > 0 {
+				u.ability = true
+				for _, m := range mentions {
+					if m.pos >= i && u.subject == "" {
+						u.subject = m.service
+					}
+				}
+			}
+		}
+	}
+	// A doubt is about the service named right after it ("do I have to
+	// run EC2 instances …"), or else the nearest one before it.
+	for _, at := range lx.doubt.find(u.words) {
+		best := ""
+		for _, m := range mentions {
+			if m.clause == u.clause[at] && m.pos > at {
+				best = m.service
+				break
+			}
+		}
+		if best == "" {
+			for _, m := range mentions {
+				if m.pos < at {
+					best = m.service
+				}
+			}
+		}
+		if best != "" {
+			u.doubted = appendNew(u.doubted, best)
+		}
+	}
+	u.doubted = slices.DeleteFunc(u.doubted, func(s string) bool { return slices.Contains(u.leaving, s) })
+	// "App Runner, Beanstalk or ECS?": a comparison cue in a clause naming
+	// two or more services (or one and another product) is a choice.
+	for _, at := range lx.comparison.find(u.words) {
+		c := u.clause[at]
+		named := inClause(c)
+		// an "or" list runs over commas: look at the clauses it joins
+		for c2 := c - 1; c2 >= 0 && len(named) > 0; c2-- {
+			more := inClause(c2)
+			if len(more) == 0 {
+				break
+			}
+			for _, s := range more {
+				named = appendNew(named, s)
+			}
+		}
+		others := 0
+		if lx.outside.anywhere(u.words) {
+			others = 1
+		}
+		if len(named) >= 2 || len(named) == 1 && others > 0 {
+			for _, s := range named {
+				if !slices.Contains(u.leaving, s) {
+					u.choices = appendNew(u.choices, s)
+				}
+			}
+		}
+	}
+	if len(u.choices) == 1 && !lx.outside.anywhere(u.words) {
+		u.choices = nil
+	}
+}
+
+// collectNeeds gathers the needs of the units and of the lexicon's
+// patterns, once each. Needs expressed only by naming a service the user
+// is leaving or doubting do not count, and two alternatives of an
+// exclusive facet named together are being weighed, not both needed.
+func (u *understanding) collectNeeds(ix *Index, negated []bool) {
+	lx := ix.lex
+	add := func(id string, against bool, from, service string) {
+		for i := range u.needs {
+			if u.needs[i].id == id {
+				if u.needs[i].against && !against {
+					u.needs[i].against = false
+				}
+				if service == "" {
+					u.needs[i].service = ""
+				}
+				return
+			}
+		}
+		u.needs = append(u.needs, need{id: id, service: service, against: against, from: from})
+	}
+	independent := func(un unit) {
+		if un.service == "" && (len(un.needs) > 0 || len(un.against) > 0) {
+			u.ownNeeds = true
+		}
+	}
+	for _, un := range u.units {
+		// A service's name expresses a need ("EKS": the Kubernetes API) only
+		// when it is the one service the question names and wants: "fargate
+		// or the ec2 launch type?" weighs what it names, and "ECS + Fargate
+		// needs too much setup, anything simpler?" leaves it.
+		if un.service != "" && (slices.Contains(u.leaving, un.service) || slices.Contains(u.doubted, un.service) ||
+			len(u.named) > 1 && (u.comparison || allNames(ix, un.own))) {
+			continue
+		}
+		independent(un)
+		for _, id := range un.needs {
+			add(id, false, un.text, un.service)
+		}
+		for _, id := range un.against {
+			add(id, true, un.text, un.service)
+		}
+	}
+	for _, p := range lx.patterns {
+		for i, w := range u.words {
+			if w == p.words[0] && matchPattern(p.words, u.words[i:clauseEnd(u.clause, i)]) {
+				for _, id := range p.needs {
+					add(id, negated[i], strings.Join(p.words, " "), "")
+				}
+				u.ownNeeds = true
+				break
+			}
+		}
+	}
+	// "ECS or EKS?" weighs the orchestrators; it needs neither.
+	for _, f := range lx.facetList {
+		if !f.Exclusive {
+			continue
+		}
+		var in []int
+		for i, n := range u.needs {
+			if nd := lx.needs[n.id]; nd != nil && nd.Facet == f.ID && !n.against && isOption(f, n.id) {
+				in = append(in, i)
+			}
+		}
+		if len(in) > 1 {
+			u.comparison = true
+			for k := len(in) - 1; k >= 0; k-- {
+				u.needs = slices.Delete(u.needs, in[k], in[k]+1)
+			}
+		}
+	}
+}
+
+func isOption(f *content.Facet, need string) bool {
+	for _, o := range f.Options {
+		if o.Need == need {
+			return true
+		}
+	}
+	return false
+}
+
+// isFollowup reports whether the question continues the one before it: it
+// opens with a follow-up cue ("what about", "and if"), or it is short and
+// names no service and nothing that puts it in the domain by itself.
+func (u *understanding) isFollowup(lx *lexicon) bool {
+	first := clauseEnd(u.clause, 0)
+	if len(u.words) > 0 && len(lx.followup.find(u.words[:first])) > 0 {
+		return true
+	}
+	content := 0
+	for _, un := range u.units {
+		if !un.implied {
+			content++
+		}
+	}
+	return len(u.named) == 0 && !u.anchored && content > 0 && content <= 4
+}
+
+// recall works out what the conversation so far is about: the last
+// question, read in the context of those before it when it was itself a
+// follow-up, with the services of the answer it got.
+func (ix *Index) recall(history []Turn) *conversation {
+	var ctx *conversation
+	for _, t := range history {
+		u := ix.read(normalise(t.Question))
+		if ctx != nil && u.isFollowup(ix.lex) {
+			ix.inherit(&u, ctx)
+		}
+		c := &conversation{services: u.wanted(), needs: u.needs}
+		if len(c.services) == 0 && len(u.positive()) == 0 {
+			c.services = t.Services
+		}
+		ctx = c
+	}
+	return ctx
+}
+
+// conversation is what the questions so far were about.
+type conversation struct {
+	services []string
+	needs    []need
+}
+
+// inherit carries the conversation's context into a follow-up: the
+// services it was about and its needs in the facets the follow-up says
+// nothing about, so "what about cost?" after a Kubernetes question is about
+// EKS.
+func (ix *Index) inherit(u *understanding, ctx *conversation) {
+	if ctx == nil {
+		return
+	}
+	u.followup = true
+	for _, s := range ctx.services {
+		if slices.Contains(u.named, s) || slices.Contains(u.leaving, s) {
+			continue
+		}
+		u.named = append(u.named, s)
+		u.units = append(u.units, ix.impliedUnit(s))
+		u.context = append(u.context, "service "+s)
+	}
+	for _, n := range ctx.needs {
+		nd := ix.lex.needs[n.id]
+		if nd == nil || u.hasNeedIn(ix.lex, nd.Facet) && ix.lex.facets[nd.Facet].Exclusive {
+			continue
+		}
+		if slices.ContainsFunc(u.needs, func(m need) bool { return m.id == n.id }) {
+			continue
+		}
+		n.inherited = true
+		u.needs = append(u.needs, n)
+		u.context = append(u.context, "need "+n.id)
+	}
+	u.anchored = u.anchored || len(u.context) > 0
+}
+
+// verdict answers "can X do Y?" when the capabilities settle it, and says
+// why a service being left cannot meet a need.
+func (ix *Index) verdict(u *understanding) *Verdict {
+	lx := ix.lex
+	// Any service the question names may be one that cannot meet a need
+	// ("docker-in-docker on our Fargate tasks"), whether or not the user
+	// says they are leaving it.
+	subjects := append(slices.Clone(u.leaving), u.named...)
+	if u.ability && len(u.named) == 1 {
+		subjects = u.named
+	}
+	var needs []string
+	for _, n := range u.needs {
+		if !n.against && !slices.Contains(subjects, n.service) {
+			needs = append(needs, n.id)
+		}
+	}
+	for _, s := range subjects {
+		for _, id := range needs {
+			if lim := lx.services[s].limitFor(id); lim != nil {
+				return &Verdict{Service: s, Need: lx.needs[id].Label, Asked: u.ability && len(u.named) == 1, Limit: lim.Limit, Instead: lim.Instead, Way: lim.Way}
+			}
+		}
+	}
+	if !u.ability || len(subjects) != 1 || len(needs) == 0 {
+		return nil
+	}
+	for _, id := range needs {
+		if lx.can(subjects[0], id) {
+			return &Verdict{Service: subjects[0], Need: lx.needs[id].Label, Asked: true, Can: true}
+		}
+	}
+	return nil
+}
+
+func (c *capability) limitFor(need string) *content.Limit {
+	if c == nil {
+		return nil
+	}
+	return c.cannot[need]
 }
 
 func allNames(ix *Index, ts []string) bool {
@@ -205,11 +729,14 @@ func (lx *lexicon) isDefinition(ws []string) bool {
 }
 
 // negations marks the words a negating word covers: the words after it, up
-// to the lexicon's reach or a clause break.
-func (lx *lexicon) negations(ws []string) []bool {
+// to the lexicon's reach or the end of its clause.
+func (lx *lexicon) negations(ws []string, clause []int) []bool {
 	out := make([]bool, len(ws))
 	reach := 0
 	for i, w := range ws {
+		if i > 0 && clause[i] != clause[i-1] {
+			reach = 0
+		}
 		switch {
 		case lx.negators[w]:
 			reach = lx.reach
@@ -262,6 +789,10 @@ func (ix *Index) anchoring(u unit) bool {
 	return false
 }
 
+// leaveNextReach is how many words after "instead of" the service it
+// refers to may come ("instead of our current EKS").
+const leaveNextReach = 3
+
 // minAnchorTypoLen is how long a corrected word must be to put a question in
 // the domain.
 const minAnchorTypoLen = 7
@@ -284,11 +815,16 @@ func anyTrue(bs []bool) bool {
 	return false
 }
 
-func contains[T comparable](xs []T, x T) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+func appendNew(xs []string, x string) []string {
+	if slices.Contains(xs, x) {
+		return xs
 	}
-	return false
+	return append(xs, x)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -18,6 +18,8 @@ func TestAskGolden(t *testing.T) {
 		{"note", "what does a task definition contain?"},
 		{"decline", "how do I set up a postgres read replica"},
 		{"markup", "<@U024BE7LH> expire untagged images automatically &amp; cheaply :wastebasket:"},
+		{"verdict", "does fargate support gpus?"},
+		{"clarify", "spot instances to save money"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

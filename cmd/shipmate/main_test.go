@@ -32,7 +32,14 @@ func TestAskJSON(t *testing.T) {
 		var got struct {
 			Question  string `json:"question"`
 			Confident *bool  `json:"confident"`
-			Answers   []struct {
+			Clarify   *struct {
+				Question string `json:"question"`
+				Options  []struct {
+					Label    string `json:"label"`
+					Question string `json:"question"`
+				} `json:"options"`
+			} `json:"clarify"`
+			Answers []struct {
 				ID       string   `json:"id"`
 				Kind     string   `json:"kind"`
 				Title    string   `json:"title"`
@@ -52,6 +59,41 @@ func TestAskJSON(t *testing.T) {
 		for _, a := range got.Answers {
 			if a.ID == "" || (a.Kind != "scenario" && a.Kind != "note") || a.Text == "" || a.Score == nil || len(a.Services) == 0 {
 				t.Errorf("ask --json %q: incomplete answer %+v", q, a)
+			}
+		}
+	}
+}
+
+// TestAskJSONClarify: "clarify" appears only when Shipmate asks back, with
+// a question and options that each carry the question to ask next.
+func TestAskJSONClarify(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]bool{"spot instances to save money": true, "expire untagged images automatically": false} {
+		out, _, err := runCmd(t, nil, "", "ask", "--json", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		raw, has := got["clarify"]
+		if has != want {
+			t.Fatalf("ask --json %q: clarify present = %v, want %v\n%s", q, has, want, out)
+		}
+		if !has {
+			continue
+		}
+		var c struct {
+			Question string `json:"question"`
+			Options  []struct{ Label, Question string }
+		}
+		if err := json.Unmarshal(raw, &c); err != nil || c.Question == "" || len(c.Options) < 2 {
+			t.Fatalf("ask --json %q: clarify = %s (%v), want a question and options", q, raw, err)
+		}
+		for _, o := range c.Options {
+			if o.Label == "" || o.Question == "" {
+				t.Errorf("ask --json %q: option %+v, want a label and a question", q, o)
 			}
 		}
 	}
@@ -170,6 +212,30 @@ func TestChat(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestChatConversation: a follow-up is answered in the context of the
+// chat, and a number picks an option of a question back.
+func TestChatConversation(t *testing.T) {
+	t.Parallel()
+	in := "we run everything on kubernetes with helm charts\nand if we need GPUs?\nspot instances to save money\n2\n"
+	out, _, err := runCmd(t, nil, in, "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	turns := strings.Split(out, "> ")
+	if len(turns) < 5 {
+		t.Fatalf("chat output has %d prompts, want 5:\n%s", len(turns), out)
+	}
+	if !strings.Contains(turns[2], "EKS") || !strings.Contains(turns[2], "GPU") {
+		t.Errorf("chat follow-up about GPUs after Kubernetes =\n%s\nwant an EKS GPU answer", turns[2])
+	}
+	if !strings.Contains(turns[3], "Do you need the Kubernetes API") || !strings.Contains(turns[3], "  1. ") || !strings.Contains(turns[3], "  2. ") {
+		t.Errorf("chat tie =\n%s\nwant a question back with numbered options", turns[3])
+	}
+	if !strings.Contains(turns[4], "on ecs") || !strings.Contains(turns[4], "ECS") {
+		t.Errorf("chat option 2 =\n%s\nwant the ECS variant answered", turns[4])
 	}
 }
 

@@ -1,0 +1,164 @@
+package index_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"shipmate/index"
+)
+
+// TestRequirements checks the requirement model end to end, one mechanism
+// per case: hard constraints, the service being left, a choice among named
+// services, a doubt, clause-scoped negation and the domain gate.
+func TestRequirements(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	tests := []struct {
+		name     string
+		q        string
+		want     []string // all in the top answer's services; nil: declined
+		not      []string // none of these in the top answer's services
+		verdict  string   // service of a "no" verdict
+		yes      bool     // the verdict is yes
+		within   []string // the top answer's services all among these
+		notFirst string   // the top answer is not this scenario or note
+	}{
+		{name: "hard constraint excludes Fargate", q: "does fargate support gpus?", want: []string{"ec2"}, not: []string{"fargate"}, verdict: "fargate"},
+		{name: "privileged containers", q: "docker-in-docker builds fail on our fargate tasks", want: []string{"ec2"}, verdict: "fargate"},
+		{name: "leaving Lambda for long work", q: "lambda keeps cutting off our export job after 15 minutes, what instead?", want: []string{"fargate"}, not: []string{"lambda"}},
+		{name: "worker App Runner cannot run", q: "app runner is fine for the api but we also need a queue worker", want: []string{"ecs"}, not: []string{"app-runner"}},
+		{name: "yes from the capabilities", q: "can eks run windows containers?", verdict: "eks", yes: true, want: []string{}},
+		{name: "choice among named services", q: "App Runner, Elastic Beanstalk or ECS for a small container api?", within: []string{"app-runner", "ecs", "fargate", "ecr"}, want: []string{}},
+		{name: "doubt weighs the rival", q: "do we actually need kubernetes?", want: []string{"ecs"}},
+		{name: "negation ends with its clause", q: "no service mesh - kubernetes or ECS on fargate?", want: []string{"ecs"}},
+		{name: "no kubernetes experts", q: "we have no kubernetes experts, where should our containers run?", not: []string{"eks"}, want: []string{}},
+		{name: "kubernetes and GPUs combine", q: "need a couple of gpu machines in our k8s setup for training", want: []string{"eks", "ec2"}},
+		{name: "kubernetes and spot combine", q: "spot capacity in our kubernetes cluster to cut the bill", want: []string{"eks", "ec2"}},
+		{name: "ML words are not a GPU need", q: "an ML model behind an API, bursty traffic, triggered by events", want: []string{"lambda"}},
+		{name: "other cloud's counterpart", q: "is there anything on aws as clean as google cloud run?", want: []string{}},
+		{name: "other cloud for its own sake", q: "GKE Autopilot pricing per pod?"},
+		{name: "other cloud's Kubernetes how-to", q: "how do I upgrade an AKS node pool"},
+		{name: "generic troubleshooting", q: "my pod is stuck in CrashLoopBackOff, how do I debug it"},
+		{name: "generic docker error", q: "docker run says port is already allocated"},
+		{name: "EC2 without containers", q: "lost the ssh key pair for my ec2 instance"},
+		{name: "Lambda without containers", q: "how to reduce lambda cold starts for a python function"},
+		{name: "chatter", q: "ok thanks, that helps a lot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := ix.Answer(context.Background(), index.Query{Text: tt.q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			top := a.Top()
+			if tt.want == nil {
+				if top != nil {
+					t.Fatalf("Answer(%q) = %s %v, want a decline", tt.q, top.ID, top.Services)
+				}
+				return
+			}
+			if top == nil {
+				t.Fatalf("Answer(%q) declined, want an answer", tt.q)
+			}
+			for _, s := range tt.want {
+				if !slices.Contains(top.Services, s) {
+					t.Errorf("Answer(%q) top = %s %v, want %q in it", tt.q, top.ID, top.Services, s)
+				}
+			}
+			for _, s := range tt.not {
+				if slices.Contains(top.Services, s) {
+					t.Errorf("Answer(%q) top = %s %v, want no %q", tt.q, top.ID, top.Services, s)
+				}
+			}
+			for _, s := range top.Services {
+				if tt.within != nil && !slices.Contains(tt.within, s) {
+					t.Errorf("Answer(%q) top = %s %v, want only services among %v", tt.q, top.ID, top.Services, tt.within)
+				}
+			}
+			switch v := a.Verdict; {
+			case tt.verdict == "" && v != nil && v.Asked:
+				t.Errorf("Answer(%q) verdict = %+v, want none", tt.q, v)
+			case tt.verdict != "" && (v == nil || v.Service != tt.verdict || v.Can != tt.yes):
+				t.Errorf("Answer(%q) verdict = %+v, want %s can=%v", tt.q, v, tt.verdict, tt.yes)
+			case tt.verdict != "" && !tt.yes && (v.Limit == "" || len(v.Instead) == 0):
+				t.Errorf("Answer(%q) verdict = %+v, want the limit and what to use instead", tt.q, v)
+			}
+		})
+	}
+}
+
+// TestClarify: a real tie on the orchestrator asks back, and each option
+// re-asks the question with the choice settled.
+func TestClarify(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	ctx := context.Background()
+	a, err := ix.Answer(ctx, index.Query{Text: "spot instances to save money"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Top() == nil || a.Clarify == nil || len(a.Clarify.Options) != 2 {
+		t.Fatalf("Answer(spot instances to save money) = %+v, want a best answer and a question back with two options", a)
+	}
+	for i, want := range []string{"eks", "ecs"} {
+		o := a.Clarify.Options[i]
+		b, err := ix.Answer(ctx, index.Query{Text: o.Question})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if top := b.Top(); top == nil || !slices.Contains(top.Services, want) || b.Clarify != nil {
+			t.Errorf("option %q → Answer(%q) = %+v, want %s and no further question", o.Label, o.Question, b, want)
+		}
+	}
+	// A question that settles the orchestrator is not asked back.
+	for _, q := range []string{"spot instances to save money on our EKS cluster", "which service for a private docker registry"} {
+		b, err := ix.Answer(ctx, index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Clarify != nil {
+			t.Errorf("Answer(%q).Clarify = %+v, want none", q, b.Clarify)
+		}
+	}
+}
+
+// TestFollowUp: a follow-up is read in the context of the conversation.
+func TestFollowUp(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	ctx := context.Background()
+	kube := []index.Turn{{Question: "we run everything on kubernetes with helm charts, where should it live on aws?", Services: []string{"eks"}}}
+	tests := []struct {
+		history []index.Turn
+		q       string
+		want    string
+	}{
+		{kube, "and if we need GPUs?", "eks"},
+		{kube, "what about cost?", "eks"},
+		{append(kube, index.Turn{Question: "what about cost?", Services: []string{"eks", "ec2"}}), "and what if we need gpus?", "eks"},
+		{[]index.Turn{{Question: "we want containers without managing servers on ECS"}}, "and if we need GPUs?", "ecs"},
+	}
+	for _, tt := range tests {
+		a, err := ix.Answer(ctx, index.Query{Text: tt.q, History: tt.history})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if top := a.Top(); top == nil || !slices.Contains(top.Services, tt.want) {
+			t.Errorf("Answer(%q after %q) = %+v, want %s", tt.q, tt.history[len(tt.history)-1].Question, a.Answers, tt.want)
+		}
+	}
+	// Without the conversation the same words are not enough.
+	if a, _ := ix.Answer(ctx, index.Query{Text: "what about cost?"}); a.Confident {
+		t.Errorf("Answer(what about cost?) without history = %+v, want a decline", a.Answers)
+	}
+	// A new question in the same conversation stands on its own.
+	a, err := ix.Answer(ctx, index.Query{Text: "private registry for our images with IAM access control", History: kube})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := a.Top(); top == nil || !slices.Contains(top.Services, "ecr") {
+		t.Errorf("Answer(registry after kubernetes) = %+v, want ECR", a.Answers)
+	}
+}
