@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -218,11 +219,62 @@ var (
 // esc turns content text (Markdown) into Slack mrkdwn: &, < and > are
 // escaped so they cannot form links or mentions, **bold** and headings
 // become *bold*, and [text](url) becomes a Slack link.
+//
+// Content is static, so results are remembered (escCache): the regexps
+// used to run over the same note bodies for every reply.
 func esc(s string) string {
-	s = escaper.Replace(s)
-	s = mdBold.ReplaceAllString(s, "*$1*")
-	s = mdHeading.ReplaceAllString(s, "*$1*")
-	return mdLink.ReplaceAllString(s, "<$2|$1>")
+	if out, ok := escCache.get(s); ok {
+		return out
+	}
+	out := escaper.Replace(s)
+	if strings.Contains(out, "**") {
+		out = mdBold.ReplaceAllString(out, "*$1*")
+	}
+	if strings.Contains(out, "#") {
+		out = mdHeading.ReplaceAllString(out, "*$1*")
+	}
+	if strings.Contains(out, "](") {
+		out = mdLink.ReplaceAllString(out, "<$2|$1>")
+	}
+	escCache.put(s, out)
+	return out
+}
+
+// escCache remembers esc's results in two generations: entries used again
+// (content) are carried into the next generation, one-off text (questions)
+// falls out, so the cache stays bounded without bookkeeping per entry.
+var escCache = &memo{max: 4096}
+
+type memo struct {
+	mu        sync.Mutex
+	max       int
+	cur, prev map[string]string
+}
+
+func (m *memo) get(k string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.cur[k]; ok {
+		return v, true
+	}
+	if v, ok := m.prev[k]; ok {
+		m.putLocked(k, v)
+		return v, true
+	}
+	return "", false
+}
+
+func (m *memo) put(k, v string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.putLocked(k, v)
+}
+
+func (m *memo) putLocked(k, v string) {
+	if len(m.cur) >= m.max || m.cur == nil {
+		m.prev, m.cur = m.cur, make(map[string]string, m.max)
+	}
+	m.cur[k] = v
 }
 
 func header(text string) slack.Block {

@@ -233,11 +233,13 @@ func serviceKeys(s *content.Service) []string {
 	return append(keys, short)
 }
 
+var serviceKeyReplacer = strings.NewReplacer("-", " ", "_", " ", "`", "")
+
 // serviceKey folds a service name for comparison: lower case, hyphens and
 // repeated spaces as one space, "amazon"/"aws" prefixes dropped.
 func serviceKey(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer("-", " ", "_", " ", "`", "").Replace(s)
+	s = serviceKeyReplacer.Replace(s)
 	s = strings.Join(strings.Fields(s), " ")
 	s = strings.TrimPrefix(s, "amazon ")
 	s = strings.TrimPrefix(s, "aws ")

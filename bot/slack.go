@@ -667,7 +667,7 @@ func (b *Bot) post(ctx context.Context, channel string, opts []slack.MsgOption) 
 		lane: "channel:" + channel, channel: channel, kind: j.kind, received: j.received,
 		deadline: j.received.Add(b.opts.ReplyDeadline),
 		send: func(ctx context.Context) error {
-			_, _, err := b.api.PostMessageContext(ctx, channel, opts...)
+			_, _, err := b.api.PostMessageContext(withChannel(ctx, channel), channel, opts...)
 			return err
 		},
 	})

@@ -3,7 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/json/jsontext"
 	"errors"
 	"io"
 	"log/slog"
@@ -71,7 +71,9 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	method := t.method(req)
 	channel := ""
 	if method == "chat.postMessage" {
-		channel = formChannel(req)
+		if channel, _ = req.Context().Value(channelKey{}).(string); channel == "" {
+			channel = formChannel(req)
+		}
 		if err := t.pace.wait(req.Context(), channel); err != nil {
 			return nil, err
 		}
@@ -125,6 +127,14 @@ func callResult(ctx context.Context, resp *http.Response, err error) string {
 	return metrics.ResultOK
 }
 
+// channelKey carries the channel of a chat.postMessage in its context,
+// so the transport need not read it from the body.
+type channelKey struct{}
+
+func withChannel(ctx context.Context, channel string) context.Context {
+	return context.WithValue(ctx, channelKey{}, channel)
+}
+
 // formChannel reads the channel field of a form-encoded body without
 // decoding the rest (the blocks are most of it).
 func formChannel(req *http.Request) string {
@@ -163,23 +173,54 @@ func formChannel(req *http.Request) string {
 // decoding its blocks into slack-go's types cost more CPU than the rest of
 // a reply. A body that is not a JSON object is passed on as it is.
 func trimEcho(resp *http.Response) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err := dropField(io.LimitReader(resp.Body, 8<<20), "message")
 	resp.Body.Close()
 	if err != nil {
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		return
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) == nil {
-		if _, ok := fields["message"]; ok {
-			delete(fields, "message")
-			if b, err := json.Marshal(fields); err == nil {
-				body = b
-			}
-		}
+		// Not the JSON object Slack sends: let slack-go report it.
+		body = []byte(`{"ok":false,"error":"unreadable_response"}`)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
+}
+
+// dropField reads a JSON object from r and returns it without its
+// top-level field name, whose value is skipped without being decoded or
+// held in memory.
+func dropField(r io.Reader, name string) ([]byte, error) {
+	dec := jsontext.NewDecoder(r)
+	if tok, err := dec.ReadToken(); err != nil {
+		return nil, err
+	} else if tok.Kind() != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	quoted := strconv.Quote(name)
+	out := make([]byte, 0, 256)
+	out = append(out, '{')
+	for dec.PeekKind() != '}' {
+		key, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		if string(key) == quoted {
+			if err := dec.SkipValue(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(out, key...), ':')
+		val, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, val...)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	return append(out, '}'), nil
 }
 
 // retryAfter is a 429's Retry-After, or 0 without one.

@@ -137,6 +137,11 @@ func (s *Server) pendingLocked(env Envelope) *pending {
 	return p
 }
 
+// WithAckLoss drops each ack of a pending envelope with probability p (from
+// the seeded source), as if it were lost on the way, so that with
+// WithRedelivery the envelope comes again.
+func WithAckLoss(p float64) Option { return func(c *config) { c.ackLoss = p } }
+
 // WithRedelivery makes the server send an envelope again, up to n times,
 // when it is not acked within the ack timeout, as Slack does: a new
 // envelope_id, retry_attempt one more, retry_reason "timeout". Send and
@@ -261,6 +266,10 @@ func (s *Server) receive(c *conn, data []byte) {
 	}
 	if string(m.Payload) == "null" {
 		m.Payload = nil
+	}
+	if s.cfg.ackLoss > 0 && s.pending[m.EnvelopeID] != nil && s.rand.Float64() < s.cfg.ackLoss {
+		s.acksLost++ // as if lost on the way: Slack will send the envelope again
+		return
 	}
 	a := Ack{EnvelopeID: m.EnvelopeID, Payload: m.Payload, Conn: c.id, Received: now}
 	waiters := s.pending[m.EnvelopeID]

@@ -51,7 +51,16 @@ type config struct {
 	channelLimit    *ChannelLimit
 	redeliver       int
 	noHistory       bool
+	ackLoss         float64
+	slim            bool
 }
+
+// WithSlimRecords keeps only the small parts of each call (no raw body, no
+// JSON body, no blocks, text or attachments parameters) and no blocks with
+// stored messages, for load runs: a recorded call otherwise holds its body
+// three times over, and marking all that slows the garbage collector of the
+// process under test.
+func WithSlimRecords() Option { return func(c *config) { c.slim = true } }
 
 // WithBotToken sets the bot token (xoxb-…) the Web API accepts.
 func WithBotToken(token string) Option { return func(c *config) { c.botToken = token } }
@@ -115,6 +124,7 @@ type Server struct {
 	envelopes   int
 	disconnect  int
 	redelivered int
+	acksLost    int
 }
 
 // New starts a fake Slack on a loopback port.
@@ -247,6 +257,7 @@ type Stats struct {
 	Disconnects int // disconnect messages sent
 	BadFrames   int // client messages that were not JSON
 	Redelivered int // envelopes sent again for want of an ack (WithRedelivery)
+	AcksLost    int // acks dropped by WithAckLoss
 }
 
 // Stats returns the current counters.
@@ -265,7 +276,7 @@ func (s *Server) statsLocked() Stats {
 	}
 	return Stats{
 		Open: len(s.conns), Live: live, Total: s.total, Pings: s.pings, Pongs: s.pongs,
-		Envelopes: s.envelopes, Acks: len(s.acks), Disconnects: s.disconnect, BadFrames: s.badFrames, Redelivered: s.redelivered,
+		Envelopes: s.envelopes, Acks: len(s.acks), Disconnects: s.disconnect, BadFrames: s.badFrames, Redelivered: s.redelivered, AcksLost: s.acksLost,
 	}
 }
 

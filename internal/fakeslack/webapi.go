@@ -217,7 +217,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *Call, answer f
 	}
 	s.mu.Lock()
 	resp, header := answer()
-	s.calls = append(s.calls, *c)
+	s.calls = append(s.calls, s.slimLocked(*c))
 	s.notifyLocked()
 	s.mu.Unlock()
 	if f != nil && f.AfterProcessing && (!s.hold(r, f) || failAnswer(w, f)) {
@@ -235,8 +235,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *Call, answer f
 func (s *Server) record(c Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
+	s.calls = append(s.calls, s.slimLocked(c))
 	s.notifyLocked()
+}
+
+// slimLocked drops a call's bulk under WithSlimRecords.
+func (s *Server) slimLocked(c Call) Call {
+	if !s.cfg.slim {
+		return c
+	}
+	c.Body, c.JSON = nil, nil
+	p := make(url.Values, len(c.Params))
+	for k, v := range c.Params {
+		if k != "blocks" && k != "text" && k != "attachments" {
+			p[k] = v
+		}
+	}
+	c.Params = p
+	return c
 }
 
 func (s *Server) answerLocked(c *Call, slackErr string) (map[string]any, http.Header) {
@@ -344,7 +360,9 @@ func (s *Server) connectionsOpenLocked() map[string]any {
 
 // messageParts validates the content of a chat.* call, returning the Slack
 // error if it is unusable.
-func messageParts(c Call) (text string, blocks []any, errCode string) {
+// Blocks are checked to be a JSON array of at most 50 values and kept as
+// they came (json.RawMessage): a load run posts thousands of them.
+func messageParts(c Call) (text string, blocks []json.RawMessage, errCode string) {
 	text = c.Param("text")
 	if raw := c.Param("blocks"); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &blocks); err != nil || len(blocks) > 50 {
@@ -357,7 +375,7 @@ func messageParts(c Call) (text string, blocks []any, errCode string) {
 	return text, blocks, ""
 }
 
-func (s *Server) botMessage(text string, blocks []any, ts string) map[string]any {
+func (s *Server) botMessage(text string, blocks []json.RawMessage, ts string) map[string]any {
 	m := map[string]any{
 		"type":   "message",
 		"text":   text,
@@ -370,7 +388,7 @@ func (s *Server) botMessage(text string, blocks []any, ts string) map[string]any
 			"id": BotID, "app_id": AppID, "name": BotName, "team_id": TeamID, "deleted": false,
 		},
 	}
-	if len(blocks) > 0 {
+	if len(blocks) > 0 && !s.cfg.slim {
 		m["blocks"] = blocks
 	}
 	return m
