@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"shipmate/bot"
 	"shipmate/internal/fakeslack"
+	"shipmate/metrics"
 )
 
 // fastCalls makes a hung call fail quickly, so tests of hangs stay short.
@@ -449,4 +451,42 @@ func TestShutdownCutsHungPost(t *testing.T) {
 		t.Errorf("abandoned logs %v, want one with reason shutdown", recs)
 	}
 	assertNoMoreConnections(t, h)
+}
+
+// TestMetricsMove: the bot's counters follow what it does.
+func TestMetricsMove(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	h := start(t, setup{opts: bot.Options{Metrics: m}})
+	h.srv.Inject(fakeslack.Fault{Method: "chat.postMessage", Status: http.StatusTooManyRequests, NoRetryAfter: true, Times: 1})
+	h.mention(t, "C1", "<@UBOT> what is ecr?")
+	h.mention(t, "C2", "<@UBOT> what is the weather on mars?")
+	h.posts(t, 2)
+	url := h.slash(t, "help")
+	h.responses(t, url, 1)
+	<-h.srv.SendRaw(h.ctx, "E-ODD", []byte(`{"envelope_id":"E-ODD","type":"new_kind"}`))
+	h.stop()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{
+		`shipmate_envelopes_total{type="events_api"} 2`,
+		`shipmate_envelopes_total{type="slash_commands"} 1`,
+		`shipmate_envelopes_total{type="unreadable"} 1`,
+		`shipmate_ack_seconds_count 4`,
+		`shipmate_replies_total{kind="mention"} 2`,
+		`shipmate_replies_total{kind="slash"} 1`,
+		`shipmate_answers_total{outcome="confident"} 1`,
+		`shipmate_answers_total{outcome="declined"} 1`,
+		`shipmate_answers_total{outcome="command"} 1`,
+		`shipmate_slack_api_calls_total{method="chat.postMessage",result="429"} 1`,
+		`shipmate_slack_api_calls_total{method="chat.postMessage",result="ok"} 2`,
+		`shipmate_slack_api_calls_total{method="response_url",result="ok"} 1`,
+		`shipmate_slack_api_calls_total{method="apps.connections.open",result="ok"} 1`,
+		`shipmate_slack_api_calls_total{method="auth.test",result="ok"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }

@@ -56,7 +56,7 @@ type request struct {
 	match func(c fakeslack.Call) bool
 }
 
-// runSoak sends mixed traffic (mentions in 40 channels, DMs, slash
+// runSoak sends mixed traffic (mentions in 40 channels and one busy one, DMs, slash
 // commands, feedback clicks) at rate per second for d, with random Web API
 // faults, Slack's per-channel limit, redelivery of unacked envelopes and a
 // refresh or a dropped socket every few seconds, and 5% of acks lost on
@@ -111,7 +111,11 @@ func runSoak(tb testing.TB, d time.Duration, rate int, seed uint64) soakResult {
 		now := time.Now()
 		switch k := rnd.IntN(10); {
 		case k < 5:
-			ev := h.srv.AppMention(fmt.Sprintf("U%d", i%30), fmt.Sprintf("C%d", i%40), "<@UBOT> "+q)
+			channel := fmt.Sprintf("C%d", i%40)
+			if rnd.IntN(4) == 0 {
+				channel = "CBUSY" // some 2.5 mentions a second: more than Slack lets a channel take
+			}
+			ev := h.srv.AppMention(fmt.Sprintf("U%d", i%30), channel, "<@UBOT> "+q)
 			ts := ev["ts"].(string)
 			env = h.srv.EventEnvelope("", ev)
 			reqs = append(reqs, request{now, func(c fakeslack.Call) bool {
