@@ -117,9 +117,14 @@ func TestShutdownGraceCutsSlowReply(t *testing.T) {
 	assertNoMoreConnections(t, h)
 }
 
+// TestAckUnderLoad: a burst of 200 mentions is acked and answered, each
+// once. How fast is BenchmarkLoad's business (ack p99 under 50 ms at
+// 1,000/s): under -race on a busy machine an ack can miss Slack's 3 s, or
+// the client can miss pings and reconnect, so the fake redelivers as Slack
+// does, and each mention must still be answered exactly once.
 func TestAckUnderLoad(t *testing.T) {
 	t.Parallel()
-	h := start(t, setup{})
+	h := start(t, setup{fake: []fakeslack.Option{fakeslack.WithRedelivery(5)}})
 	const n = 200
 	acks := make([]<-chan fakeslack.Ack, n)
 	want := map[string]bool{}
@@ -132,11 +137,8 @@ func TestAckUnderLoad(t *testing.T) {
 	var slowest time.Duration
 	for _, ch := range acks {
 		a := <-ch
-		if a.Err != nil {
-			t.Fatalf("envelope %s: %v", a.EnvelopeID, a.Err)
-		}
-		if a.Late || a.Latency > 3*time.Second {
-			t.Errorf("envelope %s acked after %v, want within 3s", a.EnvelopeID, a.Latency)
+		if a.Err != nil || a.Duplicate || a.Unknown {
+			t.Fatalf("envelope %s: ack %+v", a.EnvelopeID, a)
 		}
 		slowest = max(slowest, a.Latency)
 	}
@@ -199,8 +201,9 @@ func TestShutdownWhileReconnecting(t *testing.T) {
 	const behind = 30
 	sendCtx, stopSending := context.WithCancel(h.ctx)
 	defer stopSending()
-	for range behind {
-		h.srv.SendAsync(sendCtx, h.srv.EventEnvelope("", h.srv.AppMention("U1", "C2", "<@UBOT> what is eks?")))
+	for i := range behind {
+		channel := fmt.Sprintf("C2-%d", i) // Slack paces posts per channel: one each
+		h.srv.SendAsync(sendCtx, h.srv.EventEnvelope("", h.srv.AppMention("U1", channel, "<@UBOT> what is eks?")))
 	}
 	// A pong for a ping sent after the envelopes shows the client read them.
 	pongs := 0
@@ -218,12 +221,12 @@ func TestShutdownWhileReconnecting(t *testing.T) {
 	}
 	h.srv.RateLimit("apps.connections.open", 1, time.Minute)
 	h.srv.DropConnections()
-	// Replies to the first three, then to what fits in the client's ack
-	// buffer, come as the worker frees the queue; then Run is stuck on an ack.
+	// Every envelope read is answered though its ack waits for a socket:
+	// acks queue apart from the work.
 	if _, err := h.srv.WaitCalls(h.ctx, "apps.connections.open", 2); err != nil {
 		t.Fatal(err)
 	}
-	h.posts(t, 3+20)
+	h.posts(t, 3+behind)
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.stop() }()
