@@ -1,4 +1,4 @@
-# Shipmate's container image: a static Go binary on distroless, about 26 MB.
+# Shipmate's container image: a static Go binary on distroless, about 33 MB.
 #
 #   docker build -t shipmate .
 #   docker run --rm --env-file .env -v shipmate-data:/data -p 8080:8080 shipmate
