@@ -788,3 +788,40 @@ func TestPostNowDoubleSubmit(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsAndClicksOnOtherMessages: the counters move with what the
+// quiz does, and a click counts only on the quiz message itself.
+func TestMetricsAndClicksOnOtherMessages(t *testing.T) {
+	t.Parallel()
+	m := &countMetrics{}
+	e := newEnv(t, mon(0, 8, 0), withMetrics(m))
+	e.start()
+	p := postedQuiz(t, e)
+	ctx := t.Context()
+	for _, c := range []quiz.Click{
+		{QuizID: p.QuizID, User: "U1", Choice: 1, Channel: "C0OTHER", MessageTS: p.MessageTS},
+		{QuizID: p.QuizID, User: "U1", Choice: 1, Channel: channel, MessageTS: "1700000099.000009"},
+	} {
+		if _, err := e.q.Answer(ctx, c); !errors.Is(err, quiz.ErrWrongMessage) {
+			t.Errorf("Answer(%+v) = %v, want ErrWrongMessage", c, err)
+		}
+	}
+	if _, err := e.answer(ctx, p.QuizID, "U1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.answer(ctx, p.QuizID, "U1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.answer(ctx, p.QuizID, "U2", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.runUntil(mon(0, 16, 0))
+	for k, want := range map[string]int{"posted": 1, "revealed": 1, "answered correct": 1, "answered wrong": 1, "answered repeat": 1, "answered rejected": 2} {
+		if got := m.get(k); got != want {
+			t.Errorf("metric %q = %d, want %d", k, got, want)
+		}
+	}
+	if answers, _ := e.st.Answers(ctx, p.QuizID); len(answers) != 2 {
+		t.Errorf("%d answers stored, want 2: clicks elsewhere must not count", len(answers))
+	}
+}

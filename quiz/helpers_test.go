@@ -320,7 +320,37 @@ type env struct {
 	poll time.Duration
 	// wrap, if set, wraps the store the Quiz uses (not e.st).
 	wrap func(quiz.Store) quiz.Store
+	// metrics, if set, receives the Quiz's counts.
+	metrics quiz.Metrics
 }
+
+// countMetrics is a quiz.Metrics that counts by name.
+type countMetrics struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (m *countMetrics) add(k string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == nil {
+		m.n = map[string]int{}
+	}
+	m.n[k]++
+}
+
+func (m *countMetrics) QuizPosted()                { m.add("posted") }
+func (m *countMetrics) QuizAnswered(result string) { m.add("answered " + result) }
+func (m *countMetrics) QuizRevealed()              { m.add("revealed") }
+func (m *countMetrics) StoreError(op string)       { m.add("store error " + op) }
+
+func (m *countMetrics) get(k string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n[k]
+}
+
+func withMetrics(m quiz.Metrics) envOption { return func(e *env) { e.metrics = m } }
 
 type envOption func(*env)
 
@@ -380,6 +410,7 @@ func newEnv(t *testing.T, start time.Time, opts ...envOption) *env {
 		Logger:       slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Seed:         42,
 		PollInterval: e.poll,
+		Metrics:      e.metrics,
 	})
 	return e
 }

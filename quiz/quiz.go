@@ -88,6 +88,8 @@ const (
 	lockRetry = 5 * time.Second
 	// awaitLimit bounds how long PostNow and RevealNow wait for the scheduler.
 	awaitLimit = publishTimeout + 5*time.Second
+	// DefaultShutdownGrace is Options.ShutdownGrace's default.
+	DefaultShutdownGrace = 3 * time.Second
 	// DefaultPollInterval is how often the scheduler re-reads the store
 	// even when nothing is due, to notice changes made by other processes.
 	DefaultPollInterval = 10 * time.Minute
@@ -122,6 +124,10 @@ type Options struct {
 	PollInterval time.Duration
 	// Metrics counts posts, answers, reveals and store errors; nil: none.
 	Metrics Metrics
+	// ShutdownGrace bounds how long a Slack call in flight when Run's
+	// context ends may go on (default 3 s). One cut short is safe: its
+	// intent is recorded, and the next scheduler looks for its outcome.
+	ShutdownGrace time.Duration
 }
 
 // Quiz is the daily quiz of one channel. Its methods are safe for
@@ -137,6 +143,7 @@ type Quiz struct {
 	slots   slotTimes
 	loc     *time.Location
 	metrics Metrics
+	grace   time.Duration
 
 	mu        sync.Mutex
 	bank      []content.Question
@@ -181,6 +188,7 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 		slots:       newSlotTimes(cfg.Schedule),
 		loc:         cfg.Location(),
 		metrics:     opts.Metrics,
+		grace:       opts.ShutdownGrace,
 		unrecorded:  map[int64]Posting{},
 		revealFails: map[int64]int{},
 		shown:       map[int64]int{},
@@ -200,6 +208,9 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 	}
 	if q.metrics == nil {
 		q.metrics = noMetrics{}
+	}
+	if q.grace <= 0 {
+		q.grace = DefaultShutdownGrace
 	}
 	q.SetBank(bank)
 	return q
@@ -480,9 +491,9 @@ func asAsked(history []QuizRecord) []QuizRecord {
 // post reveals the open quizzes, records the intent to post qr and posts
 // it. A failed post is left claimed, for reconcile to look for in Slack.
 func (q *Quiz) post(ctx context.Context, term Term, qr QuizRecord) (time.Time, error) {
-	// From here on, shutting down would leave a post half done: finish it,
-	// within publishTimeout.
-	ctx = context.WithoutCancel(ctx)
+	// Shutting down lets the post finish, within the grace.
+	ctx, cancel := q.finishing(ctx)
+	defer cancel()
 	if err := q.revealOpen(ctx, term, qr.ID, "next quiz posted"); err != nil {
 		q.log.Error("quiz: reveal before posting", "err", err)
 	}
@@ -680,7 +691,8 @@ func (q *Quiz) revealOpen(ctx context.Context, term Term, except int64, why stri
 // result line in its thread, recording each step, so that a reveal
 // interrupted at any point is resumed, not repeated.
 func (q *Quiz) reveal(ctx context.Context, term Term, r QuizRecord, why string) error {
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := q.finishing(ctx)
+	defer cancel()
 	now := q.clock.Now()
 	r, err := q.st.CloseQuiz(ctx, r.ID, term.Epoch(), now)
 	if err != nil {
@@ -765,6 +777,18 @@ func (q *Quiz) revealFailed(ctx context.Context, r QuizRecord, err error) error 
 		return errors.Join(err, serr)
 	}
 	return nil
+}
+
+// finishing returns a context for a step that should finish although ctx
+// ends (shutdown): it ends q.grace after ctx does. A step cut short is left
+// recorded as begun, for the next scheduler to reconcile.
+func (q *Quiz) finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(q.grace, cancel)
+		context.AfterFunc(fctx, func() { t.Stop() })
+	})
+	return fctx, func() { stop(); cancel() }
 }
 
 // retryStore calls f, a store write recording a Publisher call already

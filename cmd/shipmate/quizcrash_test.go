@@ -199,3 +199,58 @@ func TestQuizSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 }
+
+// TestQuizSIGTERMDuringSlowPost stops serve while Slack sits on the quiz
+// post: it exits within 5 s; the post then lands after all, and the next
+// serve finds it instead of posting it again.
+func TestQuizSIGTERMDuringSlowPost(t *testing.T) {
+	t.Parallel()
+	srv := fakeslack.New()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	dataDir := t.TempDir()
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv.Handle("chat.postMessage", func(c fakeslack.Call) map[string]any {
+		if metaKind(c) == "question" {
+			first := false
+			once.Do(func() { first = true })
+			if first {
+				close(held)
+				<-release // Slack is slow; the message lands when released
+			}
+		}
+		return srv.Builtin(c)
+	})
+	first := startServe(t, ctx, srv, quizEnv(dataDir)...)
+	srv.SendAsync(ctx, srv.SlashEnvelope("/shipmate", "quiz post-now", "UADMIN", "C1"))
+	select {
+	case <-held:
+	case <-ctx.Done():
+		t.Fatalf("the post never reached Slack:\n%s", first.Logs())
+	}
+	sent := time.Now()
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-first.logsDone
+	err := first.cmd.Wait()
+	took := time.Since(sent)
+	if err != nil || took > 5*time.Second {
+		t.Errorf("serve after SIGTERM with a post in flight: %v after %v, want exit 0 within 5 s\n%s", err, took, first.Logs())
+	}
+	close(release) // the post lands after the process is gone
+	waitQuiz(t, ctx, srv, "CQUIZ", "the late post", func(ms []quizMsg) bool { return len(ms) == 1 }, first.Logs)
+
+	second := restart(t, ctx, srv, dataDir)
+	waitLog(t, ctx, second, "found the message of an unconfirmed post in Slack")
+	waitQuiz(t, ctx, srv, "CQUIZ", "the reveal", func(ms []quizMsg) bool {
+		qs := ofKind(ms, "question")
+		return len(qs) == 1 && qs[0].revealed() && len(ofKind(ms, "result")) == 1
+	}, second.Logs)
+	if qs := ofKind(quizMessages(srv, "CQUIZ"), "question"); len(qs) != 1 {
+		t.Errorf("%d questions posted, want 1", len(qs))
+	}
+	t.Logf("exited %v after SIGTERM with the post in flight", took.Round(time.Millisecond))
+}

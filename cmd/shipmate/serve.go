@@ -92,7 +92,7 @@ func cmdServe(ctx context.Context, e env) error {
 	m := metrics.New()
 	cmds := bot.NewCommands(ix, ix.Base())
 	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m, Seen: sharedSeen(st)})
-	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m})
+	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m, ShutdownGrace: cfg.ShutdownGrace})
 	cmds.WithQuiz(q, time.Now)
 
 	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, m.Handler(), log)
