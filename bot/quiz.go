@@ -204,7 +204,8 @@ func historyErr(method string, err error) error {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		switch se.Err {
-		case "missing_scope", "not_in_channel", "channel_not_found", "not_allowed_token_type", "no_permission":
+		case "missing_scope", "not_in_channel", "channel_not_found", "not_allowed_token_type", "no_permission",
+			"unknown_method", "method_not_supported_for_channel_type", "access_denied":
 			return fmt.Errorf("%s: %w (%w)", method, err, quiz.ErrCannotLook)
 		}
 	}

@@ -254,3 +254,47 @@ func TestQuizSIGTERMDuringSlowPost(t *testing.T) {
 	}
 	t.Logf("exited %v after SIGTERM with the post in flight", took.Round(time.Millisecond))
 }
+
+// TestQuizSIGKILLWithoutHistoryScope: an app installed without the history
+// scopes cannot look for a post whose outcome it does not know, so it gives
+// the post up rather than risk it twice, and a click on the stray message
+// is answered "closed", not recorded for a quiz nobody will reveal.
+func TestQuizSIGKILLWithoutHistoryScope(t *testing.T) {
+	t.Parallel()
+	srv := fakeslack.New(fakeslack.WithoutHistory())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dataDir := t.TempDir()
+	var k killer
+	srv.Handle("chat.postMessage", func(c fakeslack.Call) map[string]any {
+		resp := srv.Builtin(c)
+		if metaKind(c) == "question" {
+			k.fire()
+		}
+		return resp
+	})
+	first := startServe(t, ctx, srv, quizEnv(dataDir)...)
+	k.arm(first)
+	srv.SendAsync(ctx, srv.SlashEnvelope("/shipmate", "quiz post-now", "UADMIN", "C1"))
+	if err := srv.WaitFor(ctx, func([]fakeslack.Call) bool { return k.fired.Load() }); err != nil {
+		t.Fatal(err)
+	}
+	second := restart(t, ctx, srv, dataDir)
+	waitLog(t, ctx, second, "cannot tell whether a quiz was posted; giving it up")
+	qm := ofKind(quizMessages(srv, "CQUIZ"), "question")[0]
+	env := quizClick(srv, "CQUIZ", qm, "USTRAY", 0)
+	if _, err := srv.Send(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	url := env.Payload["response_url"].(string)
+	if err := srv.WaitFor(ctx, func([]fakeslack.Call) bool { return len(responses(srv, url)) == 1 }); err != nil {
+		t.Fatalf("no reply to a click on the stray message: %v\n%s", err, second.Logs())
+	}
+	if got := responses(srv, url)[0]; !strings.Contains(got, "closed") {
+		t.Errorf("click on the stray message = %q, want it closed", got)
+	}
+	if qs := ofKind(quizMessages(srv, "CQUIZ"), "question"); len(qs) != 1 {
+		t.Errorf("%d questions posted, want the one (never twice)", len(qs))
+	}
+}
