@@ -319,3 +319,22 @@ func TestReplicasScheduleOnce(t *testing.T) {
 	}
 	t.Logf("%d slots posted, each once, across a rolling restart and a SIGKILL", len(byQuiz))
 }
+
+// TestServeDatabaseURLErrors: a bad DATABASE_URL stops start-up with a
+// message naming the variable, and never prints the password.
+func TestServeDatabaseURLErrors(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"postgres://shipmate:S3CRETPW@[::1", // malformed
+		"postgres://shipmate:S3CRETPW@127.0.0.1:1/shipmate?sslmode=disable&connect_timeout=2", // nothing listens
+	} {
+		env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "DATA_DIR": t.TempDir(), "DATABASE_URL": u, "LOG_LEVEL": "error"}
+		_, stderr, err := runCmd(t, env, "", "serve")
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Errorf("serve with DATABASE_URL %s = %v, want an error naming DATABASE_URL", strings.ReplaceAll(u, "S3CRETPW", "…"), err)
+		}
+		if strings.Contains(fmt.Sprint(err)+stderr, "S3CRETPW") {
+			t.Errorf("the password appears in the error or the logs: %v", err)
+		}
+	}
+}
