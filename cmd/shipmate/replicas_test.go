@@ -325,7 +325,7 @@ func TestReplicasScheduleOnce(t *testing.T) {
 func TestServeDatabaseURLErrors(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{
-		"postgres://shipmate:S3CRETPW@[::1", // malformed
+		"postgres://shipmate:S3CRETPW@[::1",                                                   // malformed
 		"postgres://shipmate:S3CRETPW@127.0.0.1:1/shipmate?sslmode=disable&connect_timeout=2", // nothing listens
 	} {
 		env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "DATA_DIR": t.TempDir(), "DATABASE_URL": u, "LOG_LEVEL": "error"}
