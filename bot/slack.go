@@ -889,10 +889,15 @@ func (b *Bot) actionHandler(id string) ActionHandler {
 // A second click on the same message by the same user is not recorded again.
 func (b *Bot) feedback(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) error {
 	helpful := a.ActionID == ActionHelpful
-	b.metrics.Feedback(helpful)
-	if !b.seen.first(fmt.Sprintf("feedback:%s/%s/%s", cb.User.ID, cb.Container.MessageTs, cb.Container.ChannelID)) {
+	if !b.firstSeen(ctx, fmt.Sprintf("feedback:%s/%s/%s", cb.User.ID, cb.Container.MessageTs, cb.Container.ChannelID)) {
+		// Counted once, but answered: a click never goes unanswered.
+		if cb.ResponseURL != "" {
+			const text = "Thanks, your feedback on this answer is already recorded."
+			return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, Message{Text: text, Blocks: []slack.Block{section(text)}})
+		}
 		return nil
 	}
+	b.metrics.Feedback(helpful)
 	answer, question, ok := strings.Cut(a.Value, "\n")
 	if !ok { // a button from before answers were recorded in it
 		answer, question = "", a.Value

@@ -43,7 +43,9 @@ func TestSIGTERMWithHungPost(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	c := startServe(t, ctx, srv)
+	// With the daily quiz on (a slot that never comes), so its scheduler
+	// has to stop too.
+	c := startServe(t, ctx, srv, "QUIZ_CHANNEL=CQUIZ", "QUIZ_SCHEDULE=CRON_TZ=UTC 0 0 1 1 *", "QUIZ_GRACE=0")
 	srv.Inject(fakeslack.Fault{Method: "chat.postMessage", Hang: true})
 	if _, err := srv.Send(ctx, srv.EventEnvelope("", srv.AppMention("U1", "C1", "<@UBOT> what is ecr?"))); err != nil {
 		t.Fatal(err)

@@ -60,6 +60,11 @@ func shipmateCmd(t *testing.T, ctx context.Context, env []string, args ...string
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
+	if raceEnabled {
+		// The race runtime sleeps a second before exiting, which the
+		// shipped binary does not.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	return cmd
 }
 
