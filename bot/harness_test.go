@@ -99,6 +99,8 @@ type setup struct {
 	extra []bot.Command
 	// faults are injected into the fake before the bot starts.
 	faults []fakeslack.Fault
+	// logLevel is the bot's log level (default DEBUG, so tests see all).
+	logLevel slog.Level
 }
 
 // start runs a bot against a new fake Slack and waits until it is connected.
@@ -142,7 +144,11 @@ func launch(t testing.TB, s setup) *harness {
 	opts := s.opts
 	opts.SocketOptions = append([]socketmode.Option{socketmode.OptionPingInterval(clientPingInterval)}, opts.SocketOptions...)
 	logs := &logBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if s.logLevel != 0 {
+		level = s.logLevel
+	}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	cmds := bot.NewCommands(ix, ix.Base(), s.extra...)
 	b := bot.New(cfg, cmds, ix.ServiceName, log, opts)
 	for _, f := range s.faults {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -65,7 +66,9 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 		stop := startBareBot(tb, srv)
 		defer func() { stop(); srv.Close() }()
 	} else {
-		h := launch(tb, setup{fake: []fakeslack.Option{fakeslack.WithSlimRecords()}})
+		// Logs at INFO, as in production: the harness's DEBUG records
+		// every envelope twice.
+		h := launch(tb, setup{fake: []fakeslack.Option{fakeslack.WithSlimRecords()}, logLevel: slog.LevelInfo})
 		defer func() {
 			if err := h.shutdown(); err != nil {
 				tb.Errorf("Run = %v, want nil", err)

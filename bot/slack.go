@@ -714,13 +714,17 @@ func clipQuestion(text string) string {
 
 // onEvent answers mentions in channels (in the thread) and direct messages.
 func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
-	var outer struct {
-		EventID string `json:"event_id"`
-	}
-	_ = json.Unmarshal(evt.Request.Payload, &outer)
 	api, ok := evt.Data.(slackevents.EventsAPIEvent)
 	if !ok {
 		return nil
+	}
+	var outer struct {
+		EventID string `json:"event_id"`
+	}
+	if cb, ok := api.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		outer.EventID = cb.EventID // decoded already: no second pass over the payload
+	} else {
+		_ = json.Unmarshal(evt.Request.Payload, &outer)
 	}
 	var user, channel, text, ts, thread string
 	switch ev := api.InnerEvent.Data.(type) {

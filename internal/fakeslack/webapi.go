@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/json/jsontext"
 	"fmt"
 	"io"
 	"maps"
@@ -365,7 +366,8 @@ func (s *Server) connectionsOpenLocked() map[string]any {
 func messageParts(c Call) (text string, blocks []json.RawMessage, errCode string) {
 	text = c.Param("text")
 	if raw := c.Param("blocks"); raw != "" {
-		if err := json.Unmarshal([]byte(raw), &blocks); err != nil || len(blocks) > 50 {
+		var ok bool
+		if blocks, ok = splitArray([]byte(raw)); !ok || len(blocks) > 50 {
 			return "", nil, "invalid_blocks"
 		}
 	}
@@ -373,6 +375,29 @@ func messageParts(c Call) (text string, blocks []json.RawMessage, errCode string
 		return "", nil, "no_text"
 	}
 	return text, blocks, ""
+}
+
+// splitArray splits a JSON array into its elements without decoding them.
+func splitArray(b []byte) ([]json.RawMessage, bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
+		return nil, false
+	}
+	var out []json.RawMessage
+	for dec.PeekKind() != ']' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, json.RawMessage(v.Clone()))
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, false
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, false // trailing data
+	}
+	return out, true
 }
 
 func (s *Server) botMessage(text string, blocks []json.RawMessage, ts string) map[string]any {
