@@ -126,6 +126,11 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 		bs = append(bs, section(fmt.Sprintf("*Related concept: %s*\n%s", esc(n.Title), esc(firstParagraph(n.Body)))))
 	}
 	bs = append(bs, contextBlock("Services: "+esc(serviceNames(top.Services, name))))
+	if n := top.Note; n != nil {
+		if c := learnMoreBlock(n.Sources, n.Reviewed); c != nil {
+			bs = append(bs, c)
+		}
+	}
 	if len(a.Answers) > 1 {
 		var b strings.Builder
 		b.WriteString("*Runners-up*")
@@ -157,17 +162,63 @@ const mrkdwnDecline = "I don't know that one. I answer questions about running c
 	"Try _which service for a quick container web service?_, `explain fargate` or `compare ecs eks`."
 
 func serviceBlocks(s *content.Service, n *content.Note) []slack.Block {
-	bs := []slack.Block{
-		header(s.Name),
-		section(esc(s.Summary)),
-		fieldsSection("",
-			"*You manage*\n"+esc(s.Control), "*Pricing*\n"+esc(s.Pricing),
-			"*Pick it when*\n"+esc(s.PickWhen), "*Avoid it when*\n"+esc(s.AvoidWhen)),
+	bs := []slack.Block{header(s.Name), section(esc(s.Summary))}
+	if s.Caveat != "" {
+		bs = append(bs, contextBlock(":warning: "+esc(s.Caveat)))
 	}
+	bs = append(bs, fieldsSection("",
+		"*You manage*\n"+esc(s.Control), "*Pricing*\n"+esc(s.Pricing),
+		"*Pick it when*\n"+esc(s.PickWhen), "*Avoid it when*\n"+esc(s.AvoidWhen)))
 	if n != nil {
 		bs = append(bs, section(fmt.Sprintf("*%s*\n%s", esc(n.Title), esc(n.Body))))
 	}
+	if c := learnMoreBlock(s.Sources, s.Reviewed); c != nil {
+		bs = append(bs, c)
+	}
 	return bs
+}
+
+// learnMoreBlock links the documentation pages behind an answer and says
+// when they were last checked; nil when there are none.
+func learnMoreBlock(sources []string, reviewed content.Date) slack.Block {
+	if len(sources) == 0 {
+		return nil
+	}
+	links := make([]string, len(sources))
+	for i, u := range sources {
+		links[i] = fmt.Sprintf("<%s|%s>", escaper.Replace(u), esc(sourceLabel(u)))
+	}
+	text := ":books: *Learn more:* " + strings.Join(links, " · ")
+	if !reviewed.IsZero() {
+		text += " · _checked " + reviewed.Long() + "_"
+	}
+	return contextBlock(text)
+}
+
+// sourceLabel names a documentation page by the first and last parts of
+// its path: ".../AmazonECS/latest/developerguide/express-service-work.html"
+// is "AmazonECS: express service work"; a bare host is the host.
+func sourceLabel(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		rest = u
+	}
+	host, p, _ := strings.Cut(rest, "/")
+	p, _, _ = strings.Cut(p, "#")
+	p, _, _ = strings.Cut(p, "?")
+	parts := strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+	if len(parts) == 0 {
+		return host
+	}
+	last := strings.TrimSuffix(strings.TrimSuffix(parts[len(parts)-1], ".html"), ".htm")
+	if last == "" || last == "index" {
+		return host
+	}
+	last = strings.NewReplacer("-", " ", "_", " ").Replace(last)
+	if len(parts) == 1 {
+		return last
+	}
+	return parts[0] + ": " + last
 }
 
 func compareBlocks(a, b content.Service) []slack.Block {

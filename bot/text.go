@@ -24,9 +24,15 @@ func RenderText(r Reply, name func(id string) string) string {
 	case r.Service != nil:
 		s := r.Service
 		fmt.Fprintf(&b, "%s\n%s\n\n", s.Name, s.Summary)
+		if s.Caveat != "" {
+			fmt.Fprintf(&b, "Heads-up: %s\n\n", s.Caveat)
+		}
 		fmt.Fprintf(&b, "You manage:  %s\nPricing:     %s\nPick it when: %s\nAvoid it when: %s\n", s.Control, s.Pricing, s.PickWhen, s.AvoidWhen)
 		if r.Note != nil {
 			fmt.Fprintf(&b, "\n%s\n%s\n", r.Note.Title, r.Note.Body)
+		}
+		if line := learnMore(s.Sources, s.Reviewed); line != "" {
+			fmt.Fprintf(&b, "\n%s\n", line)
 		}
 	case len(r.Compare) == 2:
 		a, c := r.Compare[0], r.Compare[1]
@@ -61,6 +67,11 @@ func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) stri
 		b.WriteString(v + "\n\n")
 	}
 	b.WriteString(HitText(top, name) + "\n")
+	if n := top.Note; n != nil {
+		if line := learnMore(n.Sources, n.Reviewed); line != "" {
+			b.WriteString(line + "\n")
+		}
+	}
 	if len(a.Answers) > 1 {
 		b.WriteString("\nAlso relevant:\n")
 		for _, h := range a.Answers[1:] {
@@ -138,6 +149,19 @@ func HitText(h *index.Hit, name func(string) string) string {
 	return strings.TrimSpace(b.String())
 }
 
+// learnMore is the line that says where an answer's facts come from and
+// when they were last checked against those pages.
+func learnMore(sources []string, reviewed content.Date) string {
+	if len(sources) == 0 {
+		return ""
+	}
+	line := "Learn more: " + strings.Join(sources, " ")
+	if !reviewed.IsZero() {
+		line += " (checked " + reviewed.String() + ")"
+	}
+	return line
+}
+
 // serviceList names services as "ECS, Fargate + EC2".
 func serviceList(ids []string, name func(string) string) string {
 	names := make([]string, len(ids))
@@ -163,6 +187,10 @@ func RenderJSON(a *index.Answer, name func(string) string) ([]byte, error) {
 		Services []string `json:"services"`
 		Text     string   `json:"text"`
 		Score    float64  `json:"score"`
+		// Sources are the documentation pages behind the hit, checked on
+		// Reviewed (YYYY-MM-DD).
+		Sources  []string `json:"sources,omitempty"`
+		Reviewed string   `json:"reviewed,omitempty"`
 	}
 	out := struct {
 		Question  string         `json:"question"`
@@ -176,7 +204,11 @@ func RenderJSON(a *index.Answer, name func(string) string) ([]byte, error) {
 		if v := VerdictText(a.Verdict, name); i == 0 && v != "" {
 			text = v + "\n\n" + text
 		}
-		out.Answers = append(out.Answers, hit{h.ID, h.Kind, h.Title, h.Services, text, h.Score})
+		j := hit{ID: h.ID, Kind: h.Kind, Title: h.Title, Services: h.Services, Text: text, Score: h.Score}
+		if n := h.Note; n != nil {
+			j.Sources, j.Reviewed = n.Sources, n.Reviewed.String()
+		}
+		out.Answers = append(out.Answers, j)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

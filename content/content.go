@@ -39,9 +39,18 @@ type Service struct {
 	PickWhen  string   `yaml:"pick_when"`
 	AvoidWhen string   `yaml:"avoid_when"`
 	Note      string   `yaml:"note"`
-	// Caveat, if set, is shown with every answer that recommends the
-	// service (a deprecation, a regional limit).
-	Caveat string `yaml:"caveat"`
+	// Status is whether new customers can use the service.
+	Status Status `yaml:"status"`
+	// Instead is what AWS points customers to when the service is closed
+	// to new customers or retiring.
+	Instead string `yaml:"instead"`
+	// Sources are the documentation pages the sheet was checked against,
+	// on the date Reviewed.
+	Sources  []string `yaml:"sources"`
+	Reviewed Date     `yaml:"reviewed"`
+	// Caveat is said by every answer that recommends the service: made
+	// from Status, empty while the service is simply available.
+	Caveat string `yaml:"-"`
 	Pos    Pos    `yaml:"-"`
 }
 
@@ -52,6 +61,10 @@ type Note struct {
 	Services []string `yaml:"services"`
 	Keywords []string `yaml:"keywords"`
 	Related  []string `yaml:"related"`
+	// Sources are the documentation pages the note was checked against,
+	// on the date Reviewed.
+	Sources  []string `yaml:"sources"`
+	Reviewed Date     `yaml:"reviewed"`
 	Body     string   `yaml:"-"`
 	Pos      Pos      `yaml:"-"`
 }

@@ -101,16 +101,17 @@ func Load(fsys fs.FS) (*Base, error) {
 	}
 	wg.Wait()
 	b := &Base{}
-	var broken []string
+	var broken, incomplete []string
 	for _, p := range parts {
 		l.problems = append(l.problems, p.problems...)
 		broken = append(broken, p.broken...)
+		incomplete = append(incomplete, p.incomplete...)
 		b.Services = append(b.Services, p.b.Services...)
 		b.Notes = append(b.Notes, p.b.Notes...)
 		b.Scenarios = append(b.Scenarios, p.b.Scenarios...)
 		b.Questions = append(b.Questions, p.b.Questions...)
 	}
-	l.validate(b, broken)
+	l.validate(b, broken, incomplete)
 	l.problems = append(l.problems, loadLexicon(fsys, b)...)
 	if len(l.problems) > 0 {
 		sort.SliceStable(l.problems, func(i, j int) bool {
@@ -143,6 +144,7 @@ func (b *Base) index() {
 	}
 	b.services = make(map[string]*Service, len(b.Services))
 	for i := range b.Services {
+		b.Services[i].Caveat = b.Services[i].caveat()
 		b.services[b.Services[i].ID] = &b.Services[i]
 	}
 }
@@ -150,6 +152,9 @@ func (b *Base) index() {
 type loader struct {
 	fsys     fs.FS
 	problems Problems
+	// incomplete are the list files that could not be read whole or left
+	// entries out, so what they lack is not reported again.
+	incomplete []string
 }
 
 // part is what one file contributes to a Base.
@@ -235,18 +240,19 @@ func (l *loader) readFile(file string, required bool) []byte {
 // problems are reported with their lines.
 func list[T any](l *loader, file string, out *[]T, required bool) {
 	data := l.readFile(file, required)
-	if data == nil {
-		return
-	}
 	var entries entryList[T]
-	if !l.decodeFile(file, data, 0, &entries, required) {
+	before := len(l.problems)
+	if data == nil || !l.decodeFile(file, data, 0, &entries, required) || len(l.problems) > before {
+		l.incomplete = append(l.incomplete, file)
 		return
 	}
 	for _, e := range entries.list {
-		if usable(l, file, 0, &e) {
-			setPos(&e.v, Pos{file, e.node.Line})
-			*out = append(*out, e.v)
+		if !usable(l, file, 0, &e) {
+			l.incomplete = append(l.incomplete, file)
+			continue
 		}
+		setPos(&e.v, Pos{file, e.node.Line})
+		*out = append(*out, e.v)
 	}
 }
 
@@ -458,6 +464,9 @@ func (l *loader) note(file string) (Note, bool) {
 		return Note{}, false
 	}
 	n := e.v
+	if n.Reviewed.Line > 0 {
+		n.Reviewed.Line++ // below the opening "---"
+	}
 	n.Body = strings.TrimSpace(body)
 	n.Pos = Pos{file, 1}
 	if n.Body == "" {
@@ -481,7 +490,7 @@ func keyLine(node *yaml.Node, key string) int {
 
 // validate checks everything that spans files: required fields, known ids,
 // duplicates and links.
-func (l *loader) validate(b *Base, broken []string) {
+func (l *loader) validate(b *Base, broken, incomplete []string) {
 	notes := map[string]bool{}
 	for _, id := range broken {
 		notes[id] = true
@@ -532,8 +541,20 @@ func (l *loader) validate(b *Base, broken []string) {
 			unique("service", s.ID, s.Pos)
 		}
 		link(s.Pos, what, "note", s.Note)
+		l.checkSources(s.Pos, what, s.Sources)
+		if s.Reviewed.IsZero() {
+			l.add(s.Pos.File, s.Pos.Line, "%s: missing field %q (the date the sheet was last checked, YYYY-MM-DD)", what, "reviewed")
+		}
+		switch {
+		case s.Status.State == "":
+			l.add(s.Pos.File, s.Pos.Line, "%s: missing field %q (%s, %s on DATE or %s on DATE)", what, "status", Available, Closed, Retiring)
+		case s.Status.State != Available && strings.TrimSpace(s.Instead) == "":
+			l.add(s.Pos.File, s.Pos.Line, "%s: status %q needs %q: what AWS points customers to", what, s.Status, "instead")
+		case s.Status.State == Available && s.Instead != "":
+			l.add(s.Pos.File, s.Pos.Line, "%s: %q is only for a service that is closed to new customers or retiring", what, "instead")
+		}
 	}
-	if len(b.Services) > 0 || !l.failed("services.yaml") {
+	if !slices.Contains(incomplete, "services.yaml") {
 		for _, id := range ServiceIDs {
 			if _, ok := ids["service"][id]; !ok {
 				l.add("services.yaml", 0, "no entry for service %q", id)
@@ -549,6 +570,10 @@ func (l *loader) validate(b *Base, broken []string) {
 		}
 		for _, r := range n.Related {
 			link(n.Pos, what, "related", r)
+		}
+		l.checkSources(n.Pos, what, n.Sources)
+		if n.Reviewed.IsZero() {
+			l.add(n.Pos.File, n.Pos.Line, "%s: missing field %q (the date the note was last checked, YYYY-MM-DD)", what, "reviewed")
 		}
 	}
 	for _, s := range b.Scenarios {
@@ -594,14 +619,4 @@ func (l *loader) validate(b *Base, broken []string) {
 		}
 		link(q.Pos, what, "note", q.Note)
 	}
-}
-
-// failed reports whether a problem was already recorded for file.
-func (l *loader) failed(file string) bool {
-	for _, p := range l.problems {
-		if p.File == file {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"shipmate/content"
 )
@@ -79,6 +80,12 @@ const validQuestion = `- id: ok-question
       why: A cluster groups tasks.
   note: ecs-task
 `
+
+// serviceSheet is a complete services.yaml entry for id with extra lines.
+func serviceSheet(id, extra string) string {
+	return "- id: " + id + "\n  name: N\n  summary: S\n  control: C\n  pricing: P\n  pick_when: W\n  avoid_when: A\n  note: ecs\n" +
+		"  sources: [https://docs.aws.amazon.com/AmazonECS/latest/developerguide/Welcome.html]\n  reviewed: 2026-11-01\n  " + extra + "\n"
+}
 
 func TestValidateRules(t *testing.T) {
 	t.Parallel()
@@ -216,6 +223,44 @@ func TestValidateRules(t *testing.T) {
 			wants: []string{"scenarios/broken.yaml:1: empty file"},
 		},
 		{
+			name:  "note without sources",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitle: T\nservices: [ecs]\nreviewed: 2026-01-01\n---\nBody.\n",
+			wants: []string{`notes/broken.md:1: note "broken": missing field "sources"`},
+		},
+		{
+			name:  "note without review date",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitle: T\nservices: [ecs]\nsources: [https://docs.aws.amazon.com/AmazonECS/latest/developerguide/Welcome.html]\n---\nBody.\n",
+			wants: []string{`notes/broken.md:1: note "broken": missing field "reviewed"`},
+		},
+		{
+			name:  "source that is not a URL",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitle: T\nservices: [ecs]\nsources: [the ECS guide, \"http://example.com/x\"]\nreviewed: 2026-01-01\n---\nBody.\n",
+			wants: []string{`notes/broken.md:1: note "broken": source "the ECS guide" is not an https URL`, `source "http://example.com/x" is not an https URL`},
+		},
+		{
+			name:  "review date that is not a date",
+			file:  "notes/broken.md",
+			body:  "---\nid: broken\ntitle: T\nservices: [ecs]\nsources: [https://docs.aws.amazon.com/AmazonECS/latest/developerguide/Welcome.html]\nreviewed: last week\n---\nBody.\n",
+			wants: []string{`notes/broken.md:6: "last week" is not a date: write it as YYYY-MM-DD`},
+		},
+		{
+			name: "service status",
+			file: "services.yaml",
+			body: serviceSheet("ecs", "status: available") + serviceSheet("eks", "status: retiring soon") +
+				serviceSheet("fargate", "status: closed to new customers on 2026-13-01") + serviceSheet("ec2", "status: closed to new customers on 2026-04-30") +
+				serviceSheet("ecr", "status: available\n  instead: nothing") + serviceSheet("app-runner", "aliases: [ar]") + serviceSheet("lambda", "status: available"),
+			wants: []string{
+				`services.yaml:22: status "retiring soon": want "available", "closed to new customers on YYYY-MM-DD" or "retiring on YYYY-MM-DD"`,
+				`services.yaml:33: status "closed to new customers on 2026-13-01": "2026-13-01" is not a date`,
+				`services.yaml:34: service "ec2": status "closed to new customers on 2026-04-30" needs "instead"`,
+				`services.yaml:45: service "ecr": "instead" is only for a service that is closed to new customers or retiring`,
+				`services.yaml:57: service "app-runner": missing field "status"`,
+			},
+		},
+		{
 			name:  "not a list",
 			file:  "quiz/broken.yaml",
 			body:  "id: x\n",
@@ -262,6 +307,59 @@ func TestBrokenNoteReportedOnce(t *testing.T) {
 	var ps content.Problems
 	if !errors.As(err, &ps) || len(ps) != 1 {
 		t.Fatalf("LoadDir problems = %v, want exactly one (the type error)", err)
+	}
+}
+
+// A service that is closed to new customers or retiring says so, with the
+// date and what to use instead, in every answer that recommends it.
+func TestStatusCaveat(t *testing.T) {
+	t.Parallel()
+	b, err := content.Load(content.Embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range b.Services {
+		switch s.Status.State {
+		case content.Available:
+			if s.Caveat != "" {
+				t.Errorf("service %s is available but has caveat %q", s.ID, s.Caveat)
+			}
+		default:
+			if !strings.Contains(s.Caveat, s.Status.Date.Long()) || !strings.Contains(s.Caveat, strings.TrimSuffix(s.Instead, ".")) {
+				t.Errorf("service %s (%s): caveat %q lacks the date or what to use instead", s.ID, s.Status, s.Caveat)
+			}
+		}
+	}
+	if ar := b.Service("app-runner"); ar.Status.State != content.Closed || !strings.Contains(ar.Caveat, "30 April 2026") || !strings.Contains(ar.Caveat, "ECS Express Mode") {
+		t.Errorf("App Runner caveat = %q, want closed to new customers since 30 April 2026, with ECS Express Mode", ar.Caveat)
+	}
+}
+
+// Stale lists what was reviewed longer ago than the given age, at the line
+// of its review date.
+func TestStale(t *testing.T) {
+	t.Parallel()
+	b, err := content.Load(content.Embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := b.Notes[0].Reviewed.Time
+	for _, n := range b.Notes {
+		if n.Reviewed.After(newest) {
+			newest = n.Reviewed.Time
+		}
+	}
+	if ps := b.Stale(newest, 24*time.Hour); len(ps) != 0 {
+		t.Errorf("Stale(newest review, 1 day) = %v, want none", ps)
+	}
+	ps := b.Stale(newest.AddDate(2, 0, 0), 180*24*time.Hour)
+	if len(ps) != len(b.Notes)+len(b.Services) {
+		t.Fatalf("Stale(2 years on, 180 days) listed %d, want every note and service sheet (%d)", len(ps), len(b.Notes)+len(b.Services))
+	}
+	for _, p := range ps {
+		if p.Line < 2 || !strings.Contains(p.Msg, "reviewed ") {
+			t.Errorf("Stale problem %v: want the line of the reviewed field", p)
+		}
 	}
 }
 

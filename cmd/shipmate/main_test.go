@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"shipmate/content"
 )
 
 // runCmd runs the program with args and a fake environment.
@@ -46,6 +50,8 @@ func TestAskJSON(t *testing.T) {
 				Services []string `json:"services"`
 				Text     string   `json:"text"`
 				Score    *float64 `json:"score"`
+				Sources  []string `json:"sources"`
+				Reviewed string   `json:"reviewed"`
 			} `json:"answers"`
 		}
 		dec := json.NewDecoder(strings.NewReader(out))
@@ -59,6 +65,9 @@ func TestAskJSON(t *testing.T) {
 		for _, a := range got.Answers {
 			if a.ID == "" || (a.Kind != "scenario" && a.Kind != "note") || a.Text == "" || a.Score == nil || len(a.Services) == 0 {
 				t.Errorf("ask --json %q: incomplete answer %+v", q, a)
+			}
+			if _, err := time.Parse(content.DateLayout, a.Reviewed); err != nil || len(a.Sources) == 0 || !strings.HasPrefix(a.Sources[0], "https://") {
+				t.Errorf("ask --json %q: answer %s has sources %q reviewed %q, want documentation URLs and a date", q, a.ID, a.Sources, a.Reviewed)
 			}
 		}
 	}
@@ -171,6 +180,62 @@ func TestValidateBrokenDirectory(t *testing.T) {
 	}
 	if out, _, err := runCmd(t, nil, "", "validate"); err != nil || !strings.Contains(out, "ok") {
 		t.Errorf("validate built-in = %q, %v; want ok", out, err)
+	}
+}
+
+// TestValidateMaxAge: --max-age warns, with file and line, about notes and
+// service sheets reviewed longer ago than that, and still exits 0.
+func TestValidateMaxAge(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, content.Embedded); err != nil {
+		t.Fatal(err)
+	}
+	stale := time.Now().AddDate(0, 0, -400).Format(content.DateLayout)
+	fresh := time.Now().AddDate(0, 0, -10).Format(content.DateLayout)
+	if err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		date := fresh
+		if filepath.Base(path) == "ecs.md" {
+			date = stale
+		}
+		lines := strings.Split(string(data), "\n")
+		for i, l := range lines {
+			if k, _, ok := strings.Cut(l, "reviewed: "); ok && strings.TrimSpace(k) == "" {
+				lines[i] = k + "reviewed: " + date
+			}
+		}
+		return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	line := 0
+	data, _ := os.ReadFile(filepath.Join(dir, "notes", "ecs.md"))
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "reviewed:") {
+			line = i + 1
+		}
+	}
+	out, _, err := runCmd(t, nil, "", "validate", "--max-age", "180d", dir)
+	if err != nil {
+		t.Fatalf("validate --max-age 180d: %v\n%s", err, out)
+	}
+	out = filepath.ToSlash(strings.ReplaceAll(out, dir+string(filepath.Separator), ""))
+	want := fmt.Sprintf("notes/ecs.md:%d: warning: note \"ecs\": reviewed %s, 400 days ago", line, stale)
+	if !strings.Contains(out, want) || strings.Count(out, "warning:") != 1 {
+		t.Errorf("validate --max-age 180d output:\n%s\nwant exactly one warning, %q", out, want)
+	}
+	if out, _, err := runCmd(t, nil, "", "validate", "--max-age", "500d", dir); err != nil || strings.Contains(out, "warning") {
+		t.Errorf("validate --max-age 500d = %q, %v; want ok without warnings", out, err)
+	}
+	if _, _, err := runCmd(t, nil, "", "validate", "--max-age", "soon", dir); exitCode(err) != 2 {
+		t.Errorf("validate --max-age soon: err = %v, want a usage error", err)
 	}
 }
 

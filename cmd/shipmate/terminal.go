@@ -9,9 +9,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"shipmate/bot"
 	"shipmate/content"
@@ -80,16 +82,26 @@ func cmdAsk(ctx context.Context, e env) error {
 }
 
 func cmdValidate(ctx context.Context, e env) error {
-	if len(e.args) > 1 {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var maxAge age
+	fs.Var(&maxAge, "max-age", "warn about notes and service sheets reviewed longer ago than this (180d, 26w, 4320h)")
+	if err := fs.Parse(e.args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 1 {
 		return usageError{"validate takes at most one directory"}
 	}
-	var err error
-	where := "built-in content"
-	if len(e.args) == 1 {
-		where = e.args[0]
-		_, err = content.LoadDir(e.args[0])
+	var (
+		b   *content.Base
+		err error
+	)
+	where, dir := "built-in content", ""
+	if fs.NArg() == 1 {
+		where, dir = fs.Arg(0), fs.Arg(0)
+		b, err = content.LoadDir(dir)
 	} else {
-		_, err = content.Load(content.Embedded)
+		b, err = content.Load(content.Embedded)
 	}
 	var ps content.Problems
 	if errors.As(err, &ps) {
@@ -102,8 +114,48 @@ func cmdValidate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	if maxAge > 0 {
+		stale := b.Stale(time.Now(), time.Duration(maxAge))
+		for _, p := range stale {
+			if dir != "" {
+				p.File = filepath.Join(dir, filepath.FromSlash(p.File))
+			}
+			p.Msg = "warning: " + p.Msg
+			fmt.Fprintln(e.stdout, p)
+		}
+		if len(stale) > 0 {
+			fmt.Fprintf(e.stdout, "%s: ok, %d fact(s) reviewed more than %s ago\n", where, len(stale), maxAge)
+			return nil
+		}
+	}
 	fmt.Fprintf(e.stdout, "%s: ok\n", where)
 	return nil
+}
+
+// age is a flag value for how old a review may be: days (180d), weeks
+// (26w) or a Go duration (4320h).
+type age time.Duration
+
+func (a *age) Set(s string) error {
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
+	if n, err := strconv.Atoi(s[:max(len(s)-1, 0)]); err == nil && n > 0 && unit[s[len(s)-1]] > 0 {
+		*a = age(time.Duration(n) * unit[s[len(s)-1]])
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not an age: write it as 180d, 26w or 4320h", s)
+	}
+	*a = age(d)
+	return nil
+}
+
+func (a age) String() string {
+	d := time.Duration(a)
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 func cmdEval(ctx context.Context, e env) error {
