@@ -349,21 +349,28 @@ func TestLateAckRedelivery(t *testing.T) {
 // answered once.
 func TestSlashJustBeforeRefresh(t *testing.T) {
 	t.Parallel()
-	cuts := map[string]func(*fakeslack.Server){
-		"refresh_requested": func(s *fakeslack.Server) { s.Disconnect("refresh_requested") },
-		"dropped socket":    func(s *fakeslack.Server) { s.DropConnections() },
+	cuts := map[string]struct {
+		fake []fakeslack.Option
+		cut  func(*fakeslack.Server)
+	}{
+		"refresh_requested": {nil, func(s *fakeslack.Server) { s.Disconnect("refresh_requested") }},
+		// Harsher than Slack, which keeps the socket open for seconds
+		// after asking for a refresh.
+		"refresh_requested, closed at once": {[]fakeslack.Option{fakeslack.WithDisconnectGrace(0)},
+			func(s *fakeslack.Server) { s.Disconnect("refresh_requested") }},
+		"dropped socket": {nil, func(s *fakeslack.Server) { s.DropConnections() }},
 	}
-	for name, cut := range cuts {
+	for name, tc := range cuts {
 		for i := range 3 {
 			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
 				t.Parallel()
-				h := start(t, setup{})
+				h := start(t, setup{fake: tc.fake})
 				env := h.srv.SlashEnvelope("/shipmate", "explain ecs", "U1", "C1")
 				ack := h.srv.SendAsync(h.ctx, env)
 				if err := h.srv.WaitStats(h.ctx, func(st fakeslack.Stats) bool { return st.Envelopes >= 1 }); err != nil {
 					t.Fatal(err)
 				}
-				cut(h.srv)
+				tc.cut(h.srv)
 				if a := <-ack; a.Err != nil {
 					t.Fatalf("slash command not acked across the cut: %v\nacks %+v\n%s", a.Err, h.srv.Acks(), h.logs)
 				}

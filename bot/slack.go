@@ -130,11 +130,13 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
 		slack.OptionHTTPClient(tr),
 		slack.OptionRetryConfig(retryConfig(retryPolicy{log: log, method: tr.method})))
+	dial, dialTLS := socketDialer(cfg.CallTimeout)
 	dialer := &websocket.Dialer{
-		Proxy:            http.ProxyFromEnvironment,
-		NetDialContext:   lingerDial(cfg.CallTimeout),
-		HandshakeTimeout: cfg.CallTimeout,
-		WriteBufferSize:  32 << 10,
+		Proxy:             http.ProxyFromEnvironment,
+		NetDialContext:    dial,
+		NetDialTLSContext: dialTLS,
+		HandshakeTimeout:  cfg.CallTimeout,
+		WriteBufferSize:   32 << 10,
 	}
 	b := &Bot{
 		api:     api,
@@ -785,6 +787,8 @@ func outcome(r Reply, err error) string {
 	switch {
 	case err != nil:
 		return "error"
+	case r.Answer != nil && r.Answer.Clarify != nil:
+		return "clarified"
 	case r.Answer != nil && r.Answer.Confident:
 		return "confident"
 	case r.Answer != nil:

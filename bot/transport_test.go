@@ -41,3 +41,29 @@ func TestFormChannel(t *testing.T) {
 		}
 	}
 }
+
+func TestFrameHeader(t *testing.T) {
+	t.Parallel()
+	long := append([]byte{0x81, 126, 0x01, 0x00}, make([]byte, 256)...)
+	tests := []struct {
+		in     []byte
+		opcode byte
+		size   int
+		ok     bool
+	}{
+		{[]byte{0x81, 5, 'h', 'e', 'l', 'l', 'o'}, 1, 7, true},
+		{[]byte{0x88, 2, 0x03, 0xe8}, opClose, 4, true},
+		{[]byte{0x89, 0}, 9, 2, true},
+		{long, 1, 260, true},
+		{[]byte{0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0}, 2, 10 + 65536, true},
+		{[]byte{0x81, 0x85, 1, 2, 3, 4}, 1, 2 + 4 + 5, true},
+		{[]byte{0x81}, 0, 0, false},
+		{[]byte{0x81, 126, 1}, 0, 0, false},
+	}
+	for _, tt := range tests {
+		op, size, ok := frameHeader(tt.in)
+		if op != tt.opcode || size != tt.size || ok != tt.ok {
+			t.Errorf("frameHeader(% x) = %d, %d, %v; want %d, %d, %v", tt.in[:min(len(tt.in), 10)], op, size, ok, tt.opcode, tt.size, tt.ok)
+		}
+	}
+}
