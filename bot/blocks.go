@@ -71,6 +71,8 @@ func RenderBlocks(r Reply, name func(string) string, o RenderOptions) Message {
 		bs = practiceBlocks(r.Question)
 	case r.Help != nil:
 		bs = helpBlocks(r.Help)
+	case r.Gaps != nil:
+		bs = gapsBlocks(r.Gaps)
 	default:
 		bs = []slack.Block{section(r.Text)}
 	}
@@ -94,6 +96,9 @@ func RenderBlocks(r Reply, name func(string) string, o RenderOptions) Message {
 func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []slack.Block {
 	top := a.Top()
 	if top == nil {
+		if ask := clarifyBlocks(a); ask != nil {
+			return ask // no best guess, but a question back
+		}
 		return []slack.Block{section(mrkdwnDecline)}
 	}
 	var bs []slack.Block
@@ -150,6 +155,7 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 	// The value carries what was answered and to what, so the feedback log
 	// tells content editors which answer missed.
 	value := clip(top.Kind+"/"+top.ID+"\n"+a.Question, maxButtonValue)
+	bs = append(bs, clarifyBlocks(a)...)
 	bs = append(bs, slack.NewActionBlock("feedback",
 		button(ActionHelpful, "Helpful", value, ""),
 		button(ActionNotHelpful, "Not helpful", value, "")))

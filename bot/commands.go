@@ -25,6 +25,9 @@ type Answerer interface {
 type Request struct {
 	User string // Slack user id, or "" in the terminal
 	Args string // the text after the command name
+	// History holds the earlier turns of the conversation the command was
+	// given in (a Slack thread), oldest first.
+	History []Turn
 }
 
 // Reply is what a command says. Exactly one of its parts is set; the
@@ -36,6 +39,7 @@ type Reply struct {
 	Compare  []content.Service // compare: two services side by side
 	Question *content.Question // quiz: a practice question
 	Help     []Command         // help
+	Gaps     *GapsReply        // gaps
 	Text     string            // anything else, e.g. an error for the user
 
 	// Private asks for a reply only the asker sees, even when asked in a
@@ -83,7 +87,7 @@ var coreCommands = []Command{
 			if strings.TrimSpace(req.Args) == "" {
 				return Reply{Text: "Ask me something like `ask run containers without managing servers`."}, nil
 			}
-			a, err := c.answerer.Answer(ctx, index.Query{Text: req.Args})
+			a, err := c.answerer.Answer(ctx, index.Query{Text: req.Args, History: indexTurns(req.History)})
 			if err != nil {
 				return Reply{}, fmt.Errorf("answer %q: %w", req.Args, err)
 			}

@@ -17,6 +17,7 @@ import (
 	"shipmate/content"
 	"shipmate/index"
 	"shipmate/internal/fakeslack"
+	"shipmate/store"
 )
 
 // The fake pings often and the client gives up on a silent socket after a
@@ -101,6 +102,10 @@ type setup struct {
 	faults []fakeslack.Fault
 	// logLevel is the bot's log level (default DEBUG, so tests see all).
 	logLevel slog.Level
+	// dataDir holds the bot's store; empty: a new one. conv replaces
+	// the default conversation settings (follow-ups on, admin UADMIN).
+	dataDir string
+	conv    *bot.Conversation
 }
 
 // start runs a bot against a new fake Slack and waits until it is connected.
@@ -142,6 +147,13 @@ func launch(t testing.TB, s setup) *harness {
 		s.cfg(&cfg)
 	}
 	opts := s.opts
+	if opts.Memory == nil {
+		opts.Memory = openStore(t, s.dataDir)
+	}
+	opts.Conversation = bot.Conversation{Followups: true, Admins: []string{"UADMIN"}}
+	if s.conv != nil {
+		opts.Conversation = *s.conv
+	}
 	opts.SocketOptions = append([]socketmode.Option{socketmode.OptionPingInterval(clientPingInterval)}, opts.SocketOptions...)
 	logs := &logBuffer{}
 	level := slog.LevelDebug
@@ -149,7 +161,7 @@ func launch(t testing.TB, s setup) *harness {
 		level = s.logLevel
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
-	cmds := bot.NewCommands(ix, ix.Base(), s.extra...)
+	cmds := bot.NewCommands(ix, ix.Base(), append([]bot.Command{bot.GapsCommand(opts.Memory, opts.Conversation, time.Now)}, s.extra...)...)
 	b := bot.New(cfg, cmds, ix.ServiceName, log, opts)
 	for _, f := range s.faults {
 		srv.Inject(f)
@@ -162,6 +174,21 @@ func launch(t testing.TB, s setup) *harness {
 	h := &harness{srv: srv, bot: b, cmds: cmds, logs: logs, ctx: ctx, cancelTest: cancelTest, cancel: cancel, runErr: make(chan error, 1)}
 	go func() { h.runErr <- b.Run(runCtx) }()
 	return h
+}
+
+// openStore opens the store in dir (a new directory if empty) until the
+// test ends.
+func openStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	st, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // shutdown stops the bot, then closes the fake Slack, and returns Run's

@@ -20,6 +20,7 @@ type QuizService interface {
 	Answer(ctx context.Context, c quiz.Click) (quiz.Result, error)
 	Leaderboard(ctx context.Context, period quiz.Period, now time.Time) ([]quiz.Score, error)
 	Stats(ctx context.Context, user string, now time.Time) (quiz.Stats, error)
+	Home(ctx context.Context, user string, now time.Time) (quiz.Home, error)
 	PostNow(ctx context.Context, user string) (quiz.Post, error)
 	RevealNow(ctx context.Context, user string) (int, error)
 	Skip(ctx context.Context, user string) (quiz.Slot, error)
@@ -282,6 +283,9 @@ func (p *quizPublisher) PostResult(ctx context.Context, post quiz.Post, q conten
 			slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindResult)))
 		return err
 	})
+	if err == nil {
+		p.b.refreshHomes(ctx) // scores, streaks and review lists changed
+	}
 	return ts, err
 }
 
@@ -402,7 +406,13 @@ func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *
 		rerr := reply("Sorry, I couldn't record that answer. Please click again in a moment.")
 		return fmt.Errorf("record quiz answer: %w", errors.Join(err, rerr))
 	}
-	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, AnswerFeedback(r, b.cmds.base.Note(r.Note)))
+	if err := b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, AnswerFeedback(r, b.cmds.base.Note(r.Note))); err != nil {
+		return err
+	}
+	if !r.Already && !r.Closed {
+		b.refreshHome(ctx, cb.User.ID) // it now shows the answer
+	}
+	return nil
 }
 
 // outOfDate is the reply to a quiz button that no longer means anything.

@@ -45,6 +45,7 @@ type Bot struct {
 	acked   recentAcks
 	lostAt  time.Time // when the socket was last lost; read loop only
 	botUser string
+	convo   *convo // thread follow-ups, learning loop, App Home (conversation.go)
 }
 
 // Options tune a Bot; the zero value is fine.
@@ -75,6 +76,11 @@ type Options struct {
 	Seen Seen
 	// SocketOptions are passed to socketmode.New (tests shorten the ping interval).
 	SocketOptions []socketmode.Option
+	// Memory keeps thread turns, the learning loop and App Home users
+	// (default: nothing is kept, so no thread is followed).
+	Memory Memory
+	// Conversation configures thread follow-ups and the learning loop.
+	Conversation Conversation
 }
 
 // Defaults for Config's timing settings.
@@ -153,11 +159,10 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 		out:     newOutbox(log, o.Metrics, o.Queue),
 		link:    link{since: time.Now()},
 	}
-	b.HandleAction(ActionHelpful, b.feedback)
-	b.HandleAction(ActionNotHelpful, b.feedback)
 	b.HandleAction(ActionShare, b.share)
 	b.HandleAction(ActionPractice, b.practice)
 	b.HandleAction(ActionQuizAnswer, b.quizAnswer)
+	b.initConversation()
 	return b
 }
 
@@ -738,10 +743,15 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 		if thread == "" {
 			thread = ts // start a thread under the mention
 		}
+	case *slackevents.AppHomeOpenedEvent:
+		return b.onHomeOpened(ctx, ev)
 	case *slackevents.MessageEvent:
+		if ev.ChannelType != "im" {
+			return b.onThreadMessage(ctx, outer.EventID, ev)
+		}
 		// Only direct messages from people: no bots (ourselves included),
 		// no edits, joins or other subtypes.
-		if ev.ChannelType != "im" || ev.SubType != "" || ev.BotID != "" || ev.User == "" || ev.User == b.botUser {
+		if ev.SubType != "" || ev.BotID != "" || ev.User == "" || ev.User == b.botUser {
 			return nil
 		}
 		user, channel, text, ts, thread = ev.User, ev.Channel, ev.Text, ev.TimeStamp, ev.ThreadTimeStamp
@@ -763,12 +773,14 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 		return nil
 	}
 	question := clipQuestion(stripMentions(text))
-	reply, err := b.cmds.Dispatch(ctx, user, question)
+	dm := strings.HasPrefix(channel, "D")
+	reply, err := b.cmds.DispatchIn(ctx, user, question, b.history(ctx, channel, thread, dm))
 	b.metrics.Answered(outcome(reply, err))
 	if err != nil {
 		b.log.Error("command", "user", user, "text", question, "err", err)
 		reply = Reply{Text: "Sorry, something went wrong answering that. Please try again."}
 	}
+	b.remember(ctx, "event:"+key, user, channel, thread, question, reply)
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
 	opts := msg.Options()
 	if thread != "" {
@@ -823,6 +835,14 @@ func (b *Bot) onSlash(ctx context.Context, evt socketmode.Event) error {
 	}
 	share := reply.Answer != nil && reply.Answer.Confident || reply.Service != nil || reply.Compare != nil
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: text, Share: share})
+	if declined(reply) {
+		var key string // without a trigger id there is nothing to tell a retry by
+		if cmd.TriggerID != "" {
+			key = "slash:" + cmd.TriggerID
+		}
+		b.recordGap(ctx, Gap{Kind: GapDeclined, Question: text, User: cmd.UserID, Key: key})
+		msg = HelpHint(msg, b.cmds.Examples(ctx, 2))
+	}
 	return b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
 }
 
@@ -862,7 +882,14 @@ func (b *Bot) retry(ctx context.Context, fn func() error) error { return fn() }
 // onInteractive routes button clicks to their handlers.
 func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) error {
 	cb, ok := evt.Data.(slack.InteractionCallback)
-	if !ok || cb.Type != slack.InteractionTypeBlockActions {
+	switch {
+	case !ok:
+		return nil
+	case cb.Type == slack.InteractionTypeMessageAction:
+		return b.onShortcut(ctx, &cb)
+	case cb.Type == slack.InteractionTypeViewSubmission:
+		return b.onViewSubmission(ctx, &cb)
+	case cb.Type != slack.InteractionTypeBlockActions:
 		return nil
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
@@ -891,31 +918,6 @@ func (b *Bot) actionHandler(id string) ActionHandler {
 		}
 	}
 	return b.actions[best]
-}
-
-// feedback records "Helpful / Not helpful" in the log with the question.
-// A second click on the same message by the same user is not recorded again.
-func (b *Bot) feedback(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) error {
-	helpful := a.ActionID == ActionHelpful
-	if !b.firstSeen(ctx, fmt.Sprintf("feedback:%s/%s/%s", cb.User.ID, cb.Container.MessageTs, cb.Container.ChannelID)) {
-		// Counted once, but answered: a click never goes unanswered.
-		if cb.ResponseURL != "" {
-			const text = "Thanks, your feedback on this answer is already recorded."
-			return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, Message{Text: text, Blocks: []slack.Block{section(text)}})
-		}
-		return nil
-	}
-	b.metrics.Feedback(helpful)
-	answer, question, ok := strings.Cut(a.Value, "\n")
-	if !ok { // a button from before answers were recorded in it
-		answer, question = "", a.Value
-	}
-	b.log.Info("feedback", "helpful", helpful, "question", question, "answer", answer, "user", cb.User.ID, "channel", cb.Channel.ID)
-	if cb.ResponseURL == "" {
-		return nil
-	}
-	msg := Message{Text: "Thanks for the feedback!", Blocks: []slack.Block{section("Thanks for the feedback!")}}
-	return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
 }
 
 // share posts a private answer into the channel for everyone.

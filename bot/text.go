@@ -46,6 +46,8 @@ func RenderText(r Reply, name func(id string) string) string {
 		for i, c := range q.Choices {
 			fmt.Fprintf(&b, "  %c) %s\n", Letters[i], c.Text)
 		}
+	case r.Gaps != nil:
+		b.WriteString(RenderGapsText(r.Gaps))
 	case r.Help != nil:
 		b.WriteString("Ask me which AWS container service fits a need, or use a command:\n")
 		for _, c := range r.Help {
@@ -59,20 +61,22 @@ func RenderText(r Reply, name func(id string) string) string {
 
 func writeAnswerText(b *strings.Builder, a *index.Answer, name func(string) string) {
 	top := a.Top()
-	if top == nil {
+	if top == nil && a.Clarify == nil {
 		b.WriteString(Decline + "\n")
 		return
 	}
 	if v := VerdictText(a.Verdict, name); v != "" {
 		b.WriteString(v + "\n\n")
 	}
-	b.WriteString(HitText(top, name) + "\n")
-	if n := top.Note; n != nil {
-		if line := learnMore(n.Sources, n.Reviewed); line != "" {
-			b.WriteString(line + "\n")
+	if top != nil {
+		b.WriteString(HitText(top, name) + "\n")
+		if n := top.Note; n != nil {
+			if line := learnMore(n.Sources, n.Reviewed); line != "" {
+				b.WriteString(line + "\n")
+			}
 		}
 	}
-	if len(a.Answers) > 1 {
+	if len(a.Answers) > 1 && top != nil {
 		b.WriteString("\nAlso relevant:\n")
 		for _, h := range a.Answers[1:] {
 			fmt.Fprintf(b, "  - %s\n", runnerUp(h, name))

@@ -30,4 +30,9 @@ var envVars = []envVar{
 	{"QUIZ_GRACE", "2h", "How late a quiz missed while the bot was down may still be posted; 0 never posts late."},
 	{"QUIZ_REVEAL_AFTER", "6h", "How long a quiz stays open before its answer is revealed."},
 	{"QUIZ_ADMINS", "", "Comma-separated Slack user ids (U…) allowed to run the quiz admin commands; empty means nobody."},
+	{"THREAD_FOLLOWUPS", "on", "on or off: answer follow-up questions without a mention in threads Shipmate answered in. Off takes effect on restart, without re-installing the app."},
+	{"ADMINS", "", "Comma-separated Slack user ids (U…) allowed to read `/shipmate gaps`; unset means QUIZ_ADMINS."},
+	{"GAPS_CHANNEL", "", "Channel id (C…) for the weekly digest of questions without a good answer; empty means no digest."},
+	{"GAPS_SCHEDULE", "CRON_TZ=UTC 0 9 * * MON", "When the gaps digest is posted: a robfig/cron spec, as QUIZ_SCHEDULE."},
+	{"GAPS_RETENTION", "90d", "How long declined questions, Not helpful clicks and clarifications are kept: days (90d) or a Go duration (2160h)."},
 }

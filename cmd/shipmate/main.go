@@ -8,6 +8,7 @@
 //	shipmate eval FILE.jsonl    measure answer quality on labelled questions
 //	shipmate serve              run the Slack bot
 //	shipmate healthcheck        exit 0 if a running serve is ready
+//	shipmate gaps [week|month]  what Shipmate could not answer well
 package main
 
 import (
@@ -60,6 +61,7 @@ const usage = `usage:
                                      measure answer quality on labelled questions
   shipmate serve                     run the Slack bot (see .env.example)
   shipmate healthcheck               exit 0 if the serve on HTTP_ADDR is ready, 1 if not
+  shipmate gaps [week|month]         the most-asked questions without a good answer
 
 CONTENT_DIR=DIR serves a team's own content instead of the built-in one.`
 
@@ -92,13 +94,13 @@ var commands map[string]func(context.Context, env) error
 
 func init() {
 	commands = map[string]func(context.Context, env) error{
-		"ask":      cmdAsk,
-		"chat":     cmdChat,
-		"quiz":     cmdQuiz,
-		"validate": cmdValidate,
-		"eval":     cmdEval,
-		"serve":    cmdServe,
-
+		"ask":         cmdAsk,
+		"chat":        cmdChat,
+		"quiz":        cmdQuiz,
+		"validate":    cmdValidate,
+		"eval":        cmdEval,
+		"serve":       cmdServe,
 		"healthcheck": cmdHealthcheck,
+		"gaps":        cmdGaps,
 	}
 }

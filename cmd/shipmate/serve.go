@@ -84,14 +84,18 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	conv, err := bot.ParseConversation(getenv)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	m := metrics.New()
-	cmds := bot.NewCommands(ix, ix.Base())
-	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m, Seen: sharedSeen(st)})
+	cmds := bot.NewCommands(ix, ix.Base(), bot.GapsCommand(st, conv, time.Now))
+	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m, Seen: sharedSeen(st), Memory: st, Conversation: conv})
 	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m, ShutdownGrace: cfg.ShutdownGrace})
 	cmds.WithQuiz(q, time.Now)
 
@@ -114,9 +118,17 @@ func cmdServe(ctx context.Context, e env) error {
 		}
 		q.Run(ctx)
 	}()
+	digestDone := make(chan struct{})
+	go func() {
+		defer close(digestDone)
+		if err := b.Digest(quiz.SystemClock{}, digestLock(st)).Run(ctx); err != nil {
+			log.Error("gaps digest stopped", "err", err)
+		}
+	}()
 	err = b.Run(ctx)
 	cancel()
 	<-quizDone
+	<-digestDone
 	if err != nil {
 		return err
 	}
@@ -137,6 +149,16 @@ func sharedSeen(st *store.Store) bot.Seen {
 		return st
 	}
 	return nil
+}
+
+// digestLock is the lock the gaps digest runs under: PostgreSQL's
+// scheduler lock for replicas. On SQLite there is one process, and the
+// store's unique slot keys are enough (the file's one lock is the quiz's).
+func digestLock(st *store.Store) bot.Locker {
+	if st.Kind() == "postgres" {
+		return st
+	}
+	return bot.OneProcess{}
 }
 
 // openStore opens the PostgreSQL store when DATABASE_URL is set (for

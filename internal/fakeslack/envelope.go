@@ -319,7 +319,9 @@ func (s *Server) envelopeIDLocked() string {
 }
 
 func (s *Server) triggerIDLocked() string {
-	return fmt.Sprintf("%d.%d.%032x", 1700000000+s.nextIDLocked(), 1, s.seq)
+	id := fmt.Sprintf("%d.%d.%032x", 1700000000+s.nextIDLocked(), 1, s.seq)
+	s.triggers[id] = true
+	return id
 }
 
 // EventEnvelope wraps an Events API event (e.g. from AppMention or Message)

@@ -109,6 +109,9 @@ type Server struct {
 	seq             int // for ts, tickets, envelope and trigger ids
 	messages        map[string]map[string]any
 	respURLs        map[string]*responseURL
+	triggers        map[string]bool           // trigger ids handed out (views.go)
+	homes           map[string]map[string]any // App Home by user (views.go)
+	modals          []Modal                   // modals opened (views.go)
 
 	tickets     map[string]bool
 	conns       map[int]*conn
@@ -153,6 +156,7 @@ func New(opts ...Option) *Server {
 		handlers:        map[string]HandlerFunc{},
 		messages:        map[string]map[string]any{},
 		respURLs:        map[string]*responseURL{},
+		triggers:        map[string]bool{},
 		tickets:         map[string]bool{},
 		conns:           map[int]*conn{},
 		pending:         map[string][]*pending{},

@@ -296,6 +296,9 @@ func (s *Server) dispatchLocked(c Call, slackErr string) map[string]any {
 	}
 	handler := s.handlers[c.Method]
 	builtin := builtins[c.Method]
+	if builtin == nil {
+		builtin = viewBuiltins[c.Method]
+	}
 	if handler == nil && builtin == nil {
 		return map[string]any{"ok": false, "error": "unknown_method", "req_method": c.Method}
 	}
