@@ -53,6 +53,9 @@ type Negation struct {
 	Reach int      `yaml:"reach"`
 	// Breaks are words that end a clause, as punctuation does ("but").
 	Breaks []string `yaml:"breaks"`
+	// Cancel are words that, right after a negating word, make it state a
+	// limitation rather than a wish ("doesn't let us run workers").
+	Cancel []string `yaml:"cancel"`
 }
 
 // Cues are phrases that give a question its shape. Each is matched as
@@ -115,6 +118,10 @@ type Facet struct {
 	// Exclusive facets hold alternatives (Kubernetes or ECS): a question
 	// naming both is weighing them, not needing both.
 	Exclusive bool `yaml:"exclusive"`
+	// Workload facets describe something to run (a batch job, a GPU
+	// workload): a question with such a need is about compute even when it
+	// also names another AWS product ("jobs triggered by S3 uploads").
+	Workload bool `yaml:"workload"`
 	// Ask is the question Shipmate asks back when two answers differ only
 	// in this facet; Options are the answers offered.
 	Ask     string   `yaml:"ask"`
@@ -347,6 +354,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
 		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
+		{"negation.cancel", lx.Negation.Cancel, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

@@ -55,9 +55,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
 	// instance" with "lost my key pair").
 	d.anchored = u.anchored || u.phrase || len(u.named) > 0 && u.ownNeeds
+
 	switch {
-	case u.outside && !u.anchored:
-		d.reason = "names a product outside the domain and nothing about containers"
+	case u.outside && !u.anchored && !ix.runs(u):
+		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
 	case u.local && !u.aws && len(u.named) == 0:
 		d.reason = "about a developer's own machine, not AWS"
@@ -108,6 +109,17 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 func (ix *Index) requires(u *understanding) bool {
 	for _, n := range u.needs {
 		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Exclusive {
+			return true
+		}
+	}
+	return false
+}
+
+// runs reports whether the question describes something to run: a need
+// in a workload facet ("batch jobs", "GPUs").
+func (ix *Index) runs(u *understanding) bool {
+	for _, n := range u.needs {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && ix.lex.facets[nd.Facet].Workload {
 			return true
 		}
 	}

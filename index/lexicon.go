@@ -16,6 +16,7 @@ type lexicon struct {
 	patterns   []pattern        // "libraries ... huge": needs from words in one clause
 	negators   map[string]bool
 	breaks     map[string]bool
+	cancel     map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
 	comparison phrases[struct{}]
@@ -88,6 +89,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c := &lexicon{
 		negators: set(lx.Negation.Words),
 		breaks:   set(lx.Negation.Breaks),
+		cancel:   set(lx.Negation.Cancel),
 		reach:    lx.Negation.Reach,
 		needs:    map[string]*content.Need{},
 		facets:   map[string]*content.Facet{},

@@ -3,6 +3,7 @@ package index
 import (
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -102,9 +103,36 @@ func truncateRunes(s string, n int) string {
 // ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as "without" and "with".
 func words(s string) []string {
 	s = shorthand.Replace(strings.ToLower(s))
-	return strings.FieldsFunc(s, func(r rune) bool {
+	ws := strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
+	// A quantity and its unit are two words: "250mb" is "250 mb".
+	for i := 0; i < len(ws); i++ {
+		if n, unit, ok := cutQuantity(ws[i]); ok {
+			ws = slices.Insert(ws, i+1, unit)
+			ws[i] = n
+			i++
+		}
+	}
+	return ws
+}
+
+// cutQuantity splits a number followed by letters ("180mb", "2gb", "16vcpu")
+// into the number and the unit.
+func cutQuantity(w string) (string, string, bool) {
+	i := 0
+	for i < len(w) && w[i] >= '0' && w[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(w) {
+		return "", "", false
+	}
+	for _, r := range w[i:] {
+		if !unicode.IsLetter(r) {
+			return "", "", false
+		}
+	}
+	return w[:i], w[i:], true
 }
 
 var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")

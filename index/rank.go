@@ -80,7 +80,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		m := ix.matchNeeds(u, d)
 		// "what is Fargate Spot?" names its topic, not a requirement.
 		if len(m.met) > 0 && len(positive) > 0 && !u.definition {
-			c.apply("meets "+strings.Join(m.met, ", "), 1+needBoost*float64(len(m.met))/float64(len(positive)))
+			c.apply("meets "+strings.Join(m.met, ", "), needFactor(len(m.met), len(positive)))
 		}
 		if len(m.violated) > 0 {
 			c.apply("cannot meet "+strings.Join(m.violated, ", "), violationFactor)
@@ -190,6 +190,12 @@ func (ix *Index) outsideChoices(choices []string, d *doc) string {
 		return d.primary()[0]
 	}
 	return ""
+}
+
+// needFactor is how much a scenario meeting met of the question's total
+// needs gains.
+func needFactor(met, total int) float64 {
+	return 1 + needBoost*float64(met)/float64(total)
 }
 
 func (c *candidate) apply(why string, x float64) {

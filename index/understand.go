@@ -740,6 +740,9 @@ func (lx *lexicon) negations(ws []string, clause []int) []bool {
 		switch {
 		case lx.negators[w]:
 			reach = lx.reach
+			if i+1 < len(ws) && lx.cancel[ws[i+1]] {
+				reach = 0 // "doesn't let us …" states a limitation
+			}
 			continue
 		case lx.breaks[w]:
 			reach = 0
