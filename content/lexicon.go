@@ -38,6 +38,9 @@ type Lexicon struct {
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`
+	// Quantities turn numbers into needs: "takes 40 minutes" is more than
+	// Lambda's 15, "512 GB of RAM" more than a Fargate task holds.
+	Quantities []Quantity `yaml:"quantities"`
 	// Needs are the requirements a question can express, each in a facet.
 	Needs  []Need  `yaml:"needs"`
 	Facets []Facet `yaml:"facets"`
@@ -82,6 +85,12 @@ type Cues struct {
 	// Equivalence phrases ask for the AWS counterpart of something
 	// ("like", "equivalent", "coming from").
 	Equivalence []string `yaml:"equivalence"`
+	// Choice phrases ask for a service ("which service", "options?",
+	// "where should we run").
+	Choice []string `yaml:"choice"`
+	// Howto phrases mark a how-to or troubleshooting question ("how do I",
+	// "not working").
+	Howto []string `yaml:"howto"`
 }
 
 // Term is one way people say something. A question using one of the Says
@@ -101,6 +110,18 @@ type Meaning struct {
 	Needs []string `yaml:"needs"`
 }
 
+// Quantity is a number with a unit that expresses needs when it is above
+// or below a bound, optionally only in a clause with one of the With words.
+type Quantity struct {
+	Units []string `yaml:"units"`
+	// Above and Below bound the number (exclusive); nil means unbounded.
+	Above *float64 `yaml:"above"`
+	Below *float64 `yaml:"below"`
+	With  []string `yaml:"with"`
+	Needs []string `yaml:"needs"`
+	Pos   Pos      `yaml:"-"`
+}
+
 // Need is one requirement a question can express: "the Kubernetes API",
 // "GPUs", "runs longer than 15 minutes".
 type Need struct {
@@ -118,6 +139,11 @@ type Facet struct {
 	// Exclusive facets hold alternatives (Kubernetes or ECS): a question
 	// naming both is weighing them, not needing both.
 	Exclusive bool `yaml:"exclusive"`
+	// A context facet says where the user runs things (Kubernetes, from the
+	// word "pod") rather than what they need: a question whose only needs
+	// are in context facets, with no AWS word and no request for a service,
+	// is about the tool in general and is declined.
+	Context bool `yaml:"context"`
 	// Workload facets describe something to run (a batch job, a GPU
 	// workload): a question with such a need is about compute even when it
 	// also names another AWS product ("jobs triggered by S3 uploads").
@@ -219,6 +245,11 @@ func loadLexicon(fsys fs.FS, b *Base) Problems {
 		for i, line := range entryLines(root, "terms") {
 			if i < len(lx.Terms) {
 				lx.Terms[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		for i, line := range entryLines(root, "quantities") {
+			if i < len(lx.Quantities) {
+				lx.Quantities[i].Pos = Pos{lexiconFile, line}
 			}
 		}
 		for i, line := range entryLines(root, "needs") {
@@ -359,7 +390,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
 		{"cues.followup", lx.Cues.Followup, false},
-		{"cues.equivalence", lx.Cues.Equivalence, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
+		{"cues.howto", lx.Cues.Howto, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
 	} {
@@ -447,6 +479,12 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 			}
 			known(t.Pos, "term negated needs", t.Negated.Needs)
 		}
+	}
+	for _, q := range lx.Quantities {
+		if len(q.Units) == 0 || len(q.Needs) == 0 {
+			add(q.Pos, "quantity: needs \"units\" and \"needs\"")
+		}
+		known(q.Pos, "quantity needs", q.Needs)
 	}
 	for _, s := range b.Scenarios {
 		known(s.Pos, fmt.Sprintf("scenario %q satisfies", s.ID), s.Satisfies)

@@ -73,6 +73,18 @@ func TestValidateLexicon(t *testing.T) {
 			wants: []string{`role "storage" is not one of`},
 		},
 		{
+			name:  "quantity with an unknown need",
+			file:  "lexicon.yaml",
+			edit:  func(s string) string { return strings.Replace(s, "\nquantities:\n", "\nquantities:\n  - {units: [gb], above: 1, needs: [huge]}\n", 1) },
+			wants: []string{`quantity needs: "huge" is not a need id`},
+		},
+		{
+			name:  "scenario satisfying an unknown need",
+			file:  "scenarios/kubernetes-compute.yaml",
+			edit:  func(s string) string { return strings.Replace(s, "satisfies: [kubernetes, gpu, nodes]", "satisfies: [kubernetes, gpus]", 1) },
+			wants: []string{`scenario "eks-gpu-nodes" satisfies: "gpus" is not a need id`},
+		},
+		{
 			name:  "missing lexicon",
 			file:  "lexicon.yaml",
 			wants: []string{"lexicon.yaml: "},
@@ -120,7 +132,7 @@ func TestValidateLexicon(t *testing.T) {
 
 // appendTerm adds a term at the end of lexicon.yaml's terms list.
 func appendTerm(lexicon, term string) string {
-	i := strings.Index(lexicon, "\nneeds:")
+	i := strings.Index(lexicon, "\nquantities:")
 	return lexicon[:i] + "\n" + term + lexicon[i:]
 }
 

@@ -37,7 +37,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	top := ranked[0].doc
 	near := ranked[:min(len(ranked), nearHits)]
 	for _, un := range u.units {
-		w := un.weight()
+		w := ix.weight(un)
 		d.total += w
 		if top.covers(un) {
 			d.covered += w
@@ -69,6 +69,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.trouble && !ix.requires(u):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
+	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
+		d.reason = "about Kubernetes in general, not a choice on AWS"
+		return d
 	}
 	share := 0.0
 	if d.total > 0 {
@@ -86,11 +89,16 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		} else {
 			d.reason = "in the domain, but the best document covers too little of the question"
 		}
-	case meets && d.met >= minMetUnanchored:
+	case meets && (d.met >= minMetUnanchored || ix.runs(u) && share >= minShareWorkload):
+		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
+		// container service but describes a workload the answer fits.
 		d.confident = true
 		d.reason = "nothing names a container service, but the best document meets its needs"
 	default:
-		d.confident = len(u.units) >= 3 && share >= minShare && d.total > 0 && d.nearCovered/d.total >= minShareNear
+		// Nothing anchors it: the best documents must cover nearly all of it
+		// and the best must meet a need, or "how do I write a Dockerfile for
+		// a go app" would find an answer.
+		d.confident = len(u.units) >= 3 && share >= minShare && d.total > 0 && d.nearCovered/d.total >= minShareNear && d.met > 0
 		if d.confident {
 			d.reason = "nothing specific to containers, but the best documents cover almost all of it"
 		} else {
@@ -104,11 +112,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 }
 
 // requires reports whether the question expresses a requirement beyond
-// where it runs: a need outside the exclusive facets ("GPUs", "a batch
-// job"), not only "Kubernetes" from the word "pod".
+// where it runs: a need outside the context facets ("GPUs", "no servers"),
+// not only "Kubernetes" from the word "pod".
 func (ix *Index) requires(u *understanding) bool {
 	for _, n := range u.needs {
-		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Exclusive {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Context {
 			return true
 		}
 	}
@@ -242,6 +250,9 @@ var (
 	// minMetUnanchored is how many needs a document must meet to answer a
 	// question that names no container service or term.
 	minMetUnanchored = 2
+	// minShareWorkload is the share enough for a document meeting a need
+	// of a question that describes a workload to run.
+	minShareWorkload = 0.4
 	minShare         = 0.55
 	minShareNear     = 0.8
 )

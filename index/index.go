@@ -56,6 +56,7 @@ type Index struct {
 	lex      *lexicon
 	vocab    *vocabulary
 	known    map[string]bool    // analyzed terms present in any document
+	df       map[string]int     // analyzed term → how many documents contain it
 	anchors  map[string]bool    // analyzed terms that put a question in the domain
 	names    map[string]string  // analyzed term → the service id it names
 	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
@@ -95,6 +96,7 @@ func New(b *content.Base) (*Index, error) {
 		analyzer: m.AnalyzerNamed(analyzerName),
 		docs:     map[string]*doc{},
 		known:    map[string]bool{},
+		df:       map[string]int{},
 		anchors:  map[string]bool{},
 		names:    map[string]string{},
 		cache:    map[string][]string{},
@@ -238,6 +240,9 @@ func (ix *Index) build() error {
 		d.terms = map[string]bool{}
 		for _, text := range ts {
 			for _, t := range ix.terms(text) {
+				if !d.terms[t] {
+					ix.df[t]++
+				}
 				d.terms[t] = true
 				ix.known[t] = true
 			}

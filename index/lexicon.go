@@ -14,6 +14,7 @@ type lexicon struct {
 	terms      phrases[meaning] // what a phrase means when it is not negated
 	negated    phrases[meaning] // what a phrase means when it is negated
 	patterns   []pattern        // "libraries ... huge": needs from words in one clause
+	quantities []quantity
 	negators   map[string]bool
 	breaks     map[string]bool
 	cancel     map[string]bool
@@ -26,6 +27,8 @@ type lexicon struct {
 	leaveNext  phrases[struct{}]
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
+	choice     phrases[struct{}]
+	howto      phrases[struct{}]
 	aws        phrases[struct{}]
 	outside    phrases[struct{}]
 	local      phrases[struct{}]
@@ -45,6 +48,14 @@ type meaning struct {
 	// against is set for a negated phrase without a negated meaning: its
 	// needs count against an answer.
 	against bool
+}
+
+// quantity is content.Quantity as sets.
+type quantity struct {
+	units        map[string]bool
+	above, below *float64
+	with         map[string]bool
+	needs        []string
 }
 
 // pattern is a phrase with "..." gaps, matched within one clause.
@@ -114,6 +125,9 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	for i := range lx.Needs {
 		c.needs[lx.Needs[i].ID] = &lx.Needs[i]
 	}
+	for _, q := range lx.Quantities {
+		c.quantities = append(c.quantities, quantity{units: set(q.Units), above: q.Above, below: q.Below, with: set(q.With), needs: q.Needs})
+	}
 	for i := range lx.Facets {
 		c.facets[lx.Facets[i].ID] = &lx.Facets[i]
 		c.facetList = append(c.facetList, &lx.Facets[i])
@@ -142,6 +156,8 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
+	c.choice = phraseSet(lx.Cues.Choice)
+	c.howto = phraseSet(lx.Cues.Howto)
 	c.outside = phraseSet(lx.Outside.Services)
 	c.local = phraseSet(lx.Outside.Local)
 	c.clouds = phraseSet(lx.Outside.Clouds)

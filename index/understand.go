@@ -2,6 +2,7 @@ package index
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"shipmate/content"
@@ -34,16 +35,43 @@ type unit struct {
 }
 
 // weight is how much a unit counts when judging how much of a question a
-// document covers: the words that make it a container question count double.
-func (u unit) weight() float64 {
+// document covers: the words that make it a container question count
+// double, words most documents use count half, and words the knowledge base
+// never uses ("ConfigMap") count more, since no answer covers them.
+func (ix *Index) weight(u unit) float64 {
 	switch {
 	case u.implied, u.cue:
 		return 0
 	case u.anchor:
 		return 2
+	case u.synonym || u.fixed || len(u.needs) > 0:
+		return 1
+	}
+	known, common := false, true
+	for _, t := range u.own {
+		if ix.known[t] {
+			known = true
+		}
+		if ix.df[t]*commonShare < len(ix.docs) {
+			common = false
+		}
+	}
+	switch {
+	case !known:
+		return unknownWeight
+	case common:
+		return commonWeight
 	}
 	return 1
 }
+
+// Weights of ordinary words: a word in more than one document in
+// commonShare is common; a word in none is unknown.
+var (
+	commonShare   = 4
+	commonWeight  = 0.5
+	unknownWeight = 1.0
+)
 
 // need is a requirement the question expresses.
 type need struct {
@@ -102,6 +130,10 @@ type understanding struct {
 	// cloud is set when the question names another cloud's product;
 	// equivalent when it asks for a counterpart ("like Cloud Run").
 	cloud, equivalent bool
+	// choice is set when the question asks for a service ("which service",
+	// "options?", "where should we run"); howto for a how-to or
+	// troubleshooting question.
+	choice, howto bool
 	// trouble is set when the question quotes a generic error
 	// (CrashLoopBackOff, exit code 137).
 	trouble bool
@@ -238,6 +270,8 @@ func (ix *Index) read(n normalized) understanding {
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
 	u.equivalent = lx.equivalent.anywhere(ws)
+	u.choice = lx.choice.anywhere(ws)
+	u.howto = lx.howto.anywhere(ws)
 	for i := 0; i < len(ws); {
 		end := clauseEnd(n.clause, i)
 		if negated[i] {
@@ -545,6 +579,27 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			}
 		}
 	}
+	// "takes 40 minutes", "512 GB of RAM": numbers against the bounds of
+	// the lexicon's quantities.
+	for i, w := range u.words {
+		n, err := strconv.ParseFloat(w, 64)
+		if err != nil || i+1 >= len(u.words) || u.clause[i+1] != u.clause[i] {
+			continue
+		}
+		unit := u.words[i+1]
+		for _, q := range lx.quantities {
+			if !q.units[unit] || q.above != nil && n <= *q.above || q.below != nil && n >= *q.below {
+				continue
+			}
+			if len(q.with) > 0 && !inClause(u.words, u.clause, i, q.with) {
+				continue
+			}
+			for _, id := range q.needs {
+				add(id, negated[i], w+" "+unit, "")
+			}
+			u.ownNeeds = true
+		}
+	}
 	// "ECS or EKS?" weighs the orchestrators; it needs neither.
 	for _, f := range lx.facetList {
 		if !f.Exclusive {
@@ -563,6 +618,16 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			}
 		}
 	}
+}
+
+// inClause reports whether one of the words occurs in the clause of word i.
+func inClause(ws []string, clause []int, i int, words map[string]bool) bool {
+	for j, w := range ws {
+		if clause[j] == clause[i] && words[w] {
+			return true
+		}
+	}
+	return false
 }
 
 func isOption(f *content.Facet, need string) bool {

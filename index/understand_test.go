@@ -36,6 +36,10 @@ func TestRequirements(t *testing.T) {
 		{name: "kubernetes and GPUs combine", q: "need a couple of gpu machines in our k8s setup for training", want: []string{"eks", "ec2"}},
 		{name: "kubernetes and spot combine", q: "spot capacity in our kubernetes cluster to cut the bill", want: []string{"eks", "ec2"}},
 		{name: "ML words are not a GPU need", q: "an ML model behind an API, bursty traffic, triggered by events", want: []string{"lambda"}},
+		{name: "a duration above Lambda's limit", q: "our report job takes about 40 minutes, can we just use lambda?", want: []string{"fargate"}, not: []string{"lambda"}, verdict: "lambda"},
+		{name: "a size above Fargate's largest task", q: "batch simulations that need 64 vCPUs and 512GB RAM per job", want: []string{"ec2"}},
+		{name: "a package above the zip limit", q: "our lambda deployment package is 400MB unzipped", want: []string{"lambda"}},
+		{name: "a limit, not a wish", q: "App Runner doesn't let us run a background queue consumer, what now", want: []string{"ecs"}, not: []string{"app-runner"}},
 		{name: "other cloud's counterpart", q: "is there anything on aws as clean as google cloud run?", want: []string{}},
 		{name: "other cloud for its own sake", q: "GKE Autopilot pricing per pod?"},
 		{name: "other cloud's Kubernetes how-to", q: "how do I upgrade an AKS node pool"},
@@ -43,6 +47,9 @@ func TestRequirements(t *testing.T) {
 		{name: "generic docker error", q: "docker run says port is already allocated"},
 		{name: "EC2 without containers", q: "lost the ssh key pair for my ec2 instance"},
 		{name: "Lambda without containers", q: "how to reduce lambda cold starts for a python function"},
+		{name: "Kubernetes in general", q: "how do I mount a ConfigMap as a file in a pod"},
+		{name: "a laptop", q: "docker build is really slow on my M2 macbook"},
+		{name: "another AWS product", q: "DynamoDB on-demand or provisioned capacity for spiky traffic?"},
 		{name: "chatter", q: "ok thanks, that helps a lot"},
 	}
 	for _, tt := range tests {
