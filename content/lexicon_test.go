@@ -73,15 +73,19 @@ func TestValidateLexicon(t *testing.T) {
 			wants: []string{`role "storage" is not one of`},
 		},
 		{
-			name:  "quantity with an unknown need",
-			file:  "lexicon.yaml",
-			edit:  func(s string) string { return strings.Replace(s, "\nquantities:\n", "\nquantities:\n  - {units: [gb], above: 1, needs: [huge]}\n", 1) },
+			name: "quantity with an unknown need",
+			file: "lexicon.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, "\nquantities:\n", "\nquantities:\n  - {units: [gb], above: 1, needs: [huge]}\n", 1)
+			},
 			wants: []string{`quantity needs: "huge" is not a need id`},
 		},
 		{
-			name:  "scenario satisfying an unknown need",
-			file:  "scenarios/kubernetes-compute.yaml",
-			edit:  func(s string) string { return strings.Replace(s, "satisfies: [kubernetes, gpu, nodes]", "satisfies: [kubernetes, gpus]", 1) },
+			name: "scenario satisfying an unknown need",
+			file: "scenarios/kubernetes-compute.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, "satisfies: [kubernetes, gpu, nodes]", "satisfies: [kubernetes, gpus]", 1)
+			},
 			wants: []string{`scenario "eks-gpu-nodes" satisfies: "gpus" is not a need id`},
 		},
 		{
