@@ -41,6 +41,9 @@ type Lexicon struct {
 	// Quantities turn numbers into needs: "takes 40 minutes" is more than
 	// Lambda's 15, "512 GB of RAM" more than a Fargate task holds.
 	Quantities []Quantity `yaml:"quantities"`
+	// Beyond are the words after which a number counts as exceeded
+	// ("exceeds 10 GiB" is more than 10).
+	Beyond []string `yaml:"beyond"`
 	// Needs are the requirements a question can express, each in a facet.
 	Needs  []Need  `yaml:"needs"`
 	Facets []Facet `yaml:"facets"`
@@ -391,7 +394,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
-		{"cues.howto", lx.Cues.Howto, false},
+		{"cues.howto", lx.Cues.Howto, false}, {"beyond", lx.Beyond, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
 	} {

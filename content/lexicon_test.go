@@ -136,7 +136,7 @@ func TestValidateLexicon(t *testing.T) {
 
 // appendTerm adds a term at the end of lexicon.yaml's terms list.
 func appendTerm(lexicon, term string) string {
-	i := strings.Index(lexicon, "\nquantities:")
+	i := strings.Index(lexicon, "\n# Numbers with units")
 	return lexicon[:i] + "\n" + term + lexicon[i:]
 }
 

@@ -66,7 +66,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.cloud && !u.aws && !u.equivalent && !u.followup:
 		d.reason = "about another cloud's product, not its AWS counterpart"
 		return d
-	case u.trouble && !ix.requires(u):
+	// A pasted error is troubleshooting, not a choice, unless it is on AWS
+	// and the question asks for something ("… docker hub 429, what's the
+	// AWS-side fix?").
+	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):

@@ -15,6 +15,7 @@ type lexicon struct {
 	negated    phrases[meaning] // what a phrase means when it is negated
 	patterns   []pattern        // "libraries ... huge": needs from words in one clause
 	quantities []quantity
+	beyond     phrases[struct{}]
 	negators   map[string]bool
 	breaks     map[string]bool
 	cancel     map[string]bool
@@ -158,6 +159,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.howto = phraseSet(lx.Cues.Howto)
+	c.beyond = phraseSet(lx.Beyond)
 	c.outside = phraseSet(lx.Outside.Services)
 	c.local = phraseSet(lx.Outside.Local)
 	c.clouds = phraseSet(lx.Outside.Clouds)
@@ -210,6 +212,16 @@ func (lx *lexicon) cueWords(ws []string) []bool {
 		}
 	}
 	return out
+}
+
+// endsWith reports whether a phrase of the set ends right before word i.
+func (ps *phrases[V]) endsWith(ws []string, i int) bool {
+	for j := max(0, i-4); j < i; j++ {
+		if _, k := ps.longest(ws[j:i]); k == i-j {
+			return true
+		}
+	}
+	return false
 }
 
 // phraseSet makes a set of phrases without values.

@@ -3,6 +3,7 @@ package index
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -94,6 +95,11 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 				break
 			}
 		}
+		// "No: Lambda images stop at 10 GB; use ECS on Fargate": what to use
+		// instead comes first.
+		if v := u.verdict; v != nil && !v.Can && len(v.Instead) > 0 && containsAll(d.services, v.Instead) {
+			c.apply("recommends what to use instead of "+v.Service, 1+insteadBoost)
+		}
 		if len(u.choices) > 0 {
 			if out := ix.outsideChoices(u.choices, d); out != "" {
 				c.apply("recommends "+out+", which is not among the choices", choiceFactor)
@@ -142,7 +148,12 @@ func (ix *Index) matchNeeds(u *understanding, d *doc) match {
 				m.against = append(m.against, n.id)
 			}
 		case slices.Contains(satisfies, n.id):
-			m.met = append(m.met, n.id)
+			// A context need ("Kubernetes", from "EKS nodes") says where
+			// the user runs things; it rules answers out but does not
+			// make one a better answer.
+			if !ix.lex.facets[ix.lex.needs[n.id].Facet].Context {
+				m.met = append(m.met, n.id)
+			}
 		default:
 			if s, lim := ix.lex.cannot(d.primary(), n.id); lim != nil {
 				m.violated = append(m.violated, fmt.Sprintf("%s (%s)", n.id, s))
@@ -193,9 +204,10 @@ func (ix *Index) outsideChoices(choices []string, d *doc) string {
 }
 
 // needFactor is how much a scenario meeting met of the question's total
-// needs gains.
+// needs gains: in proportion to the share met, and more for each need
+// beyond the first, so meeting two needs outweighs matching more words.
 func needFactor(met, total int) float64 {
-	return 1 + needBoost*float64(met)/float64(total)
+	return (1 + needBoost*float64(met)/float64(total)) * math.Pow(extraNeedBoost, float64(met-1))
 }
 
 func (c *candidate) apply(why string, x float64) {
@@ -215,8 +227,13 @@ const (
 	// overviewBoost lifts a service's overview note when the question only
 	// names the service.
 	overviewBoost = 2.0
-	// needBoost is how much more a scenario meeting every need scores.
-	needBoost = 3.0
+	// needBoost is how much more a scenario meeting every need scores, and
+	// extraNeedBoost the factor for each need met beyond the first.
+	needBoost      = 2.0
+	extraNeedBoost = 1.5
+	// insteadBoost favours documents recommending what a verdict says to
+	// use instead.
+	insteadBoost = 1.0
 	// violationFactor all but excludes a document recommending a service
 	// that cannot meet a need: a hard constraint.
 	violationFactor = 0.1

@@ -587,6 +587,9 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			continue
 		}
 		unit := u.words[i+1]
+		if lx.beyond.endsWith(u.words, i) {
+			n += 0.5 // "exceeds 10 GiB" is more than 10
+		}
 		for _, q := range lx.quantities {
 			if !q.units[unit] || q.above != nil && n <= *q.above || q.below != nil && n >= *q.below {
 				continue
