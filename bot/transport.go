@@ -245,8 +245,9 @@ type pacer struct {
 	burst int
 	now   func() time.Time
 
-	mu    sync.Mutex
-	lanes map[string]*paceLane
+	mu     sync.Mutex
+	lanes  map[string]*paceLane
+	pruned time.Time // last sweep of idle lanes
 }
 
 type paceLane struct {
@@ -271,7 +272,8 @@ func (p *pacer) lane(channel string) *paceLane {
 	now := p.now()
 	l := p.lanes[channel]
 	if l == nil {
-		if len(p.lanes) >= maxPaceLanes {
+		if len(p.lanes) >= maxPaceLanes && now.Sub(p.pruned) > 10*time.Second {
+			p.pruned = now
 			for k, v := range p.lanes {
 				if now.Sub(v.lastUsed) > time.Minute {
 					delete(p.lanes, k)
