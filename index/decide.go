@@ -81,6 +81,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		share = d.covered / d.total
 	}
 	meets := d.met > 0 && d.violated == 0
+	// "Lambda images stop at 10 GB: use ECS on Fargate" answers the
+	// question when the best document is that way out.
+	if v := u.verdict; v != nil && !v.Can && len(v.Instead) > 0 && containsAll(top.services, v.Instead) {
+		meets = true
+	}
 	switch {
 	case d.anchored:
 		// A long, chatty message covers a small share even when the best

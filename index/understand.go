@@ -439,8 +439,11 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 				}
 			}
 		}
-		if best == "" {
-			for _, m := range mentions { // the latest service named in an earlier clause
+		// A short clause ("anything simpler?", "what instead?") is about
+		// the latest service named before it; a longer one names its own
+		// subject ("drop the NLB and use Service Connect instead").
+		if best == "" && u.contentWords(c) <= shortClause {
+			for _, m := range mentions {
 				if m.clause < c {
 					best = m.service
 				}
@@ -858,6 +861,22 @@ func (ix *Index) anchoring(u unit) bool {
 		}
 	}
 	return false
+}
+
+// shortClause is how many content words a clause may have and still refer
+// back to an earlier one.
+const shortClause = 2
+
+// contentWords counts the units of clause c that are neither cue words nor
+// implied.
+func (u *understanding) contentWords(c int) int {
+	n := 0
+	for _, un := range u.units {
+		if un.clause == c && !un.cue && !un.implied {
+			n++
+		}
+	}
+	return n
 }
 
 // leaveNextReach is how many words after "instead of" the service it
