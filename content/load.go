@@ -478,6 +478,19 @@ func (l *loader) note(file string) (Note, bool) {
 	return n, true
 }
 
+// sameServices reports whether a and b name the same services, in any order.
+func sameServices(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
 // keyLine returns the line of key in mapping node, or node's own line.
 func keyLine(node *yaml.Node, key string) int {
 	for i := 0; i+1 < len(node.Content); i += 2 {
@@ -580,12 +593,13 @@ func (l *loader) validate(b *Base, broken, incomplete []string) {
 		what := fmt.Sprintf("scenario %q", s.ID)
 		require(s.Pos, what, "id", s.ID, "need", s.Need, "answer", s.Answer, "because", s.Because, "note", s.Note)
 		services(s.Pos, what, "use", s.Use, true)
-		if len(s.Consider) == 0 {
-			l.add(s.Pos.File, s.Pos.Line, "%s: missing field %q (at least one alternative)", what, "consider")
-		}
+		// consider may be empty: an alternative names other services.
 		for _, a := range s.Consider {
 			services(s.Pos, what, "consider.use", a.Use, true)
 			require(s.Pos, what, "consider.when", a.When)
+			if sameServices(a.Use, s.Use) {
+				l.add(s.Pos.File, s.Pos.Line, "%s: consider.use %v is the recommendation itself; name another service or leave consider out", what, a.Use)
+			}
 		}
 		if s.ID != "" {
 			unique("scenario", s.ID, s.Pos)

@@ -22,8 +22,8 @@ func TestEmbeddedIsValid(t *testing.T) {
 	if got := len(b.Scenarios); got < 40 {
 		t.Errorf("scenarios = %d, want at least 40", got)
 	}
-	if got := len(b.Questions); got < 40 {
-		t.Errorf("quiz questions = %d, want at least 40", got)
+	if got := len(b.Questions); got < 79 {
+		t.Errorf("quiz questions = %d, want at least 79", got)
 	}
 	for _, id := range content.ServiceIDs {
 		if b.Service(id) == nil {
@@ -261,6 +261,12 @@ func TestValidateRules(t *testing.T) {
 			},
 		},
 		{
+			name:  "consider naming the recommendation itself",
+			file:  "scenarios/broken.yaml",
+			body:  "- id: self\n  need: n\n  use: [ecr]\n  answer: ECR\n  because: b\n  consider:\n    - use: [ecr]\n      when: w\n  note: ecr\n",
+			wants: []string{`scenarios/broken.yaml:1: scenario "self": consider.use [ecr] is the recommendation itself`},
+		},
+		{
 			name:  "not a list",
 			file:  "quiz/broken.yaml",
 			body:  "id: x\n",
@@ -360,6 +366,19 @@ func TestStale(t *testing.T) {
 		if p.Line < 2 || !strings.Contains(p.Msg, "reviewed ") {
 			t.Errorf("Stale problem %v: want the line of the reviewed field", p)
 		}
+	}
+}
+
+// A scenario may leave consider out when no other service would win.
+func TestScenarioWithoutConsider(t *testing.T) {
+	t.Parallel()
+	dir := copyEmbedded(t)
+	body := "- id: no-alternative\n  need: n\n  use: [ecr]\n  answer: ECR\n  because: b\n  note: ecr\n"
+	if err := os.WriteFile(filepath.Join(dir, "scenarios", "extra.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := content.LoadDir(dir); err != nil {
+		t.Errorf("LoadDir with a scenario without consider: %v", err)
 	}
 }
 

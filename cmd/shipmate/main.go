@@ -3,7 +3,7 @@
 //
 //	shipmate ask "QUESTION"     answer one question
 //	shipmate chat               talk to Shipmate in the terminal
-//	shipmate quiz               one quiz question in the terminal
+//	shipmate quiz [--id ID]     one quiz question in the terminal
 //	shipmate validate [DIR]     check a content directory
 //	shipmate eval FILE.jsonl    measure answer quality on labelled questions
 //	shipmate serve              run the Slack bot
@@ -55,7 +55,7 @@ func exitCode(err error) int {
 const usage = `usage:
   shipmate ask [--json] "QUESTION"   answer one question
   shipmate chat                      talk to Shipmate in the terminal
-  shipmate quiz                      answer one quiz question in the terminal
+  shipmate quiz [--id ID]            answer one quiz question in the terminal (ID: that question)
   shipmate validate [DIR]            check a content directory (default: the built-in one)
   shipmate eval [--min-precision P] [--min-abstain A] FILE.jsonl
                                      measure answer quality on labelled questions

@@ -149,7 +149,7 @@ func TestValidateBrokenDirectory(t *testing.T) {
 	write("lexicon.yaml", "negation:\n  reach: 6\nterms:\n  - says: [k8s]\n")
 	write("notes/ecs.md", "---\nid: ecs\ntitle: ECS\nservices: [ecs, docker]\nrelated: [missing]\n---\nBody.\n")
 	write("notes/bad.md", "no front matter\n")
-	write("scenarios/a.yaml", "- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider: []\n  note: nowhere\n- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider:\n    - use: [eks]\n      when: w\n  note: ecs\n")
+	write("scenarios/a.yaml", "- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider:\n    - use: [ecs]\n      when: w\n  note: nowhere\n- id: s1\n  need: n\n  use: [ecs]\n  answer: ECS\n  because: b\n  consider:\n    - use: [eks]\n      when: w\n  note: ecs\n")
 	write("quiz/q.yaml", "- id: q1\n  topic: ecs\n  difficulty: easy\n  question: Q?\n  choices:\n    - text: a\n      why: w\n    - text: b\n      why: w\n  note: ecs\n")
 	out, errOut, err := runCmd(t, nil, "", "validate", dir)
 	if err == nil || exitCode(err) != 1 {
@@ -166,9 +166,9 @@ func TestValidateBrokenDirectory(t *testing.T) {
 		`notes/ecs.md:1: note "ecs": unknown service id "docker"`,
 		`notes/ecs.md:1: note "ecs": related "missing" is not a note id`,
 		`notes/bad.md:1: missing front matter`,
-		`scenarios/a.yaml:1: scenario "s1": missing field "consider"`,
+		`scenarios/a.yaml:1: scenario "s1": consider.use [ecs] is the recommendation itself`,
 		`scenarios/a.yaml:1: scenario "s1": note "nowhere" is not a note id`,
-		`scenarios/a.yaml:8: duplicate scenario id "s1"`,
+		`scenarios/a.yaml:10: duplicate scenario id "s1"`,
 		`quiz/q.yaml:1: question "q1": has 0 correct choices, want exactly one`,
 	} {
 		if !strings.Contains(out, want) {
@@ -323,6 +323,27 @@ func TestQuizTerminal(t *testing.T) {
 	}
 	if !strings.Contains(out, "Right: B.") && !strings.Contains(out, "Not quite: you chose B.") {
 		t.Errorf("quiz output:\n%s\nwant the answer B graded after an invalid answer", out)
+	}
+}
+
+// TestQuizByID previews one chosen question, graded like any other.
+func TestQuizByID(t *testing.T) {
+	t.Parallel()
+	b := content.MustLoadEmbedded()
+	q := b.Question("fargate-spot-architecture")
+	if q == nil {
+		t.Fatal("no question fargate-spot-architecture in the bank")
+	}
+	right := string(rune('a' + q.Correct()))
+	out, _, err := runCmd(t, nil, right+"\n", "quiz", "--id", q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, q.Question) || !strings.Contains(out, "Right: "+strings.ToUpper(right)+".") {
+		t.Errorf("quiz --id %s output:\n%s\nwant the question, graded right", q.ID, out)
+	}
+	if _, _, err := runCmd(t, nil, "", "quiz", "--id", "no-such-question"); err == nil || !strings.Contains(err.Error(), "no-such-question") {
+		t.Errorf("quiz --id no-such-question = %v, want an error naming the id", err)
 	}
 }
 

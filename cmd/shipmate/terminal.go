@@ -304,6 +304,15 @@ func choiceLetters(n int) string {
 
 // cmdQuiz asks one question in the terminal and grades the answer.
 func cmdQuiz(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("quiz", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	id := fs.String("id", "", "ask this question (its id in content/quiz/*.yaml) instead of a random one")
+	if err := fs.Parse(e.args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{"quiz takes no arguments besides --id"}
+	}
 	b, err := loadBase(e.getenv)
 	if err != nil {
 		return err
@@ -312,6 +321,11 @@ func cmdQuiz(ctx context.Context, e env) error {
 		return errors.New("the quiz bank is empty")
 	}
 	q := &b.Questions[rand.IntN(len(b.Questions))]
+	if *id != "" {
+		if q = b.Question(*id); q == nil {
+			return fmt.Errorf("no quiz question with id %q (ids are in content/quiz/*.yaml)", *id)
+		}
+	}
 	fmt.Fprint(e.stdout, bot.RenderText(bot.Reply{Question: q}, nil))
 	in := bufio.NewScanner(e.stdin)
 	for {
