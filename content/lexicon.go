@@ -82,6 +82,11 @@ type Cues struct {
 	// after them ("instead of", "cheaper than").
 	Leaving     []string `yaml:"leaving"`
 	LeavingNext []string `yaml:"leaving_next"`
+	// Failing phrases mark, as Leaving phrases do, the service the user
+	// reports failing them ("refuses", "won't work on"): an answer
+	// recommending it is demoted even when the service could in general
+	// meet the need.
+	Failing []string `yaml:"failing"`
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
 	Followup []string `yaml:"followup"`
@@ -392,6 +397,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
+		{"cues.failing", lx.Cues.Failing, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"beyond", lx.Beyond, false},

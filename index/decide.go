@@ -54,7 +54,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// A service named with a need of its own is in the domain even when the
 	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
 	// instance" with "lost my key pair").
-	d.anchored = u.anchored || u.phrase || len(u.named) > 0 && u.ownNeeds
+	d.anchored = u.anchored || u.phrase != "" || len(u.named) > 0 && u.ownNeeds
 
 	switch {
 	case u.outside && !u.anchored && !ix.runs(u):

@@ -26,6 +26,7 @@ type lexicon struct {
 	doubt      phrases[struct{}]
 	leaving    phrases[struct{}]
 	leaveNext  phrases[struct{}]
+	failing    phrases[struct{}]
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	choice     phrases[struct{}]
@@ -155,6 +156,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.doubt = phraseSet(lx.Cues.Doubt)
 	c.leaving = phraseSet(lx.Cues.Leaving)
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
+	c.failing = phraseSet(lx.Cues.Failing)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)
@@ -203,7 +205,7 @@ func (ps *phrases[V]) add(text string, value V) {
 // ability, follow-up or equivalence.
 func (lx *lexicon) cueWords(ws []string) []bool {
 	out := make([]bool, len(ws))
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.failing, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
 		for _, at := range ps.find(ws) {
 			_, k := ps.longest(ws[at:])
 			for j := at; j < at+k; j++ {

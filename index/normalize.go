@@ -99,13 +99,28 @@ func truncateRunes(s string, n int) string {
 }
 
 // words splits normalized text into lowercase words of letters and digits.
-// Apostrophes join ("don't" → "dont"), other punctuation splits
-// ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as "without" and "with".
+// Apostrophes join ("don't" → "dont"), a dot between digits stays ("2.5",
+// "900.00"), other punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and
+// "w/" are read as "without" and "with".
 func words(s string) []string {
 	s = shorthand.Replace(strings.ToLower(s))
-	ws := strings.FieldsFunc(s, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
+	rs := []rune(s)
+	var ws []string
+	start := -1
+	for i, r := range rs {
+		in := unicode.IsLetter(r) || unicode.IsDigit(r) ||
+			r == '.' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1])
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			ws = append(ws, string(rs[start:i]))
+			start = -1
+		}
+	}
+	if start >= 0 {
+		ws = append(ws, string(rs[start:]))
+	}
 	// A quantity and its unit are two words: "250mb" is "250 mb".
 	for i := 0; i < len(ws); i++ {
 		if n, unit, ok := cutQuantity(ws[i]); ok {
@@ -121,7 +136,7 @@ func words(s string) []string {
 // into the number and the unit.
 func cutQuantity(w string) (string, string, bool) {
 	i := 0
-	for i < len(w) && w[i] >= '0' && w[i] <= '9' {
+	for i < len(w) && (w[i] >= '0' && w[i] <= '9' || i > 0 && w[i] == '.') {
 		i++
 	}
 	if i == 0 || i == len(w) {

@@ -90,7 +90,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			c.apply("built on what the user does not want: "+strings.Join(m.against, ", "), againstFactor)
 		}
 		for _, s := range u.leaving {
-			if slices.Contains(d.primary(), s) && !ix.keeps(s, m.met) {
+			if slices.Contains(d.primary(), s) && (slices.Contains(u.failing, s) || !ix.keeps(s, m.met)) {
 				c.apply("recommends "+s+", which the user is leaving", leavingFactor)
 				break
 			}

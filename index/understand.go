@@ -96,8 +96,9 @@ type understanding struct {
 	// lexicon expansion and not negated), in order.
 	named []string
 	// leaving are named services the user is moving away from or cannot
-	// use ("won't work on Fargate", "cheaper than", "instead of").
-	leaving []string
+	// use ("won't work on Fargate", "cheaper than", "instead of"); failing
+	// are those of them the user reports failing ("fargate refuses them").
+	leaving, failing []string
 	// choices are the services a question picks among ("App Runner,
 	// Beanstalk or ECS?"): answers stay within them.
 	choices []string
@@ -139,9 +140,9 @@ type understanding struct {
 	trouble bool
 	// anchored is set when a unit puts the question in the domain.
 	anchored bool
-	// phrase is set when the question uses one of the knowledge base's
-	// keyword phrases ("capacity provider").
-	phrase bool
+	// phrase is the first of the knowledge base's keyword phrases the
+	// question uses ("capacity provider"), as analyzed terms, or "".
+	phrase string
 	// followup is set when the question continues an earlier one, and
 	// context says what was carried over.
 	followup bool
@@ -320,7 +321,7 @@ func (ix *Index) read(n normalized) understanding {
 			u.onlyNames = false
 		}
 	}
-	u.phrase = ix.hasPhrase(u.units)
+	u.phrase = ix.keywordPhrase(u.units)
 	cue := lx.cueWords(ws)
 	for i := range u.units {
 		un := &u.units[i]
@@ -425,11 +426,22 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 	// clause, or else earlier in the question ("… - anything simpler?");
 	// "instead of X" to the service named right after it.
 	next := lx.leaveNext.find(u.words)
-	for _, at := range lx.leaving.find(u.words) {
+	type cue struct {
+		at, k   int
+		failing bool
+	}
+	var cues []cue
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing} {
+		for _, at := range ps.find(u.words) {
+			_, k := ps.longest(u.words[at:])
+			cues = append(cues, cue{at, k, ps == &lx.failing})
+		}
+	}
+	for _, cu := range cues {
+		at, k := cu.at, cu.k
 		if slices.Contains(next, at) {
 			continue // "instead of X" is about X
 		}
-		_, k := lx.leaving.longest(u.words[at:])
 		c := u.clause[at]
 		best, dist := "", len(u.words)+1
 		for _, m := range mentions {
@@ -451,6 +463,9 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		}
 		if best != "" {
 			u.leaving = appendNew(u.leaving, best)
+			if cu.failing {
+				u.failing = appendNew(u.failing, best)
+			}
 		}
 	}
 	for _, at := range next {
@@ -770,9 +785,9 @@ func allNames(ix *Index, ts []string) bool {
 	return true
 }
 
-// hasPhrase reports whether the units use a keyword phrase of the
-// knowledge base, such as "capacity provider".
-func (ix *Index) hasPhrase(units []unit) bool {
+// keywordPhrase returns the first keyword phrase of the knowledge base,
+// such as "capacity provider", that the units use, or "".
+func (ix *Index) keywordPhrase(units []unit) string {
 	var prev string
 	for _, un := range units {
 		if un.fixed || un.negated {
@@ -781,12 +796,12 @@ func (ix *Index) hasPhrase(units []unit) bool {
 		}
 		for _, t := range un.own {
 			if prev != "" && ix.phrases[[2]string{prev, t}] {
-				return true
+				return prev + " " + t
 			}
 			prev = t
 		}
 	}
-	return false
+	return ""
 }
 
 // isDefinition reports questions asking what something is or how it works.
@@ -887,9 +902,11 @@ const leaveNextReach = 3
 // the domain.
 const minAnchorTypoLen = 7
 
+// isNumber reports whether w is a number ("40", "2.5"), a version or an
+// address made of numbers ("1.29", "10.0.0.1").
 func isNumber(w string) bool {
 	for _, r := range w {
-		if r < '0' || r > '9' {
+		if (r < '0' || r > '9') && r != '.' {
 			return false
 		}
 	}
