@@ -62,6 +62,11 @@ type Negation struct {
 	// Cancel are words that, right after a negating word, make it state a
 	// limitation rather than a wish ("doesn't let us run workers").
 	Cancel []string `yaml:"cancel"`
+	// Complaints are words that say the rest of their clause is a burden
+	// ("patching the boxes is a chore", "deploys on EC2 are a mess"): a
+	// phrase with a negated meaning in such a clause takes it, whether it
+	// comes before or after the complaint.
+	Complaints []string `yaml:"complaints"`
 }
 
 // Cues are phrases that give a question its shape. Each is matched as
@@ -393,7 +398,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
 		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
-		{"negation.cancel", lx.Negation.Cancel, true},
+		{"negation.cancel", lx.Negation.Cancel, true}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

@@ -87,6 +87,16 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		meets = true
 	}
 	switch {
+	case d.anchored && ix.generic(u):
+		// "helm upgrade says another operation is in progress": container
+		// words alone, nothing about AWS, no requirement and no request for
+		// a service. Only a document covering most of it answers that.
+		d.confident = share >= minShareGeneric
+		if d.confident {
+			d.reason = "only container words, but the best document covers most of the question"
+		} else {
+			d.reason = "about containers or Kubernetes in general: nothing AWS, no requirement, and the best document covers too little"
+		}
 	case d.anchored:
 		// A long, chatty message covers a small share even when the best
 		// document answers it: enough covered meaning, or a document that
@@ -129,6 +139,13 @@ func (ix *Index) requires(u *understanding) bool {
 		}
 	}
 	return false
+}
+
+// generic reports whether the question says nothing about AWS: no AWS
+// word or service, no keyword phrase of the knowledge base, no request for
+// a service or a counterpart, and no requirement beyond where it runs.
+func (ix *Index) generic(u *understanding) bool {
+	return !u.aws && u.phrase == "" && !u.choice && !u.equivalent && !u.followup && !ix.requires(u)
 }
 
 // runs reports whether the question describes something to run: a need
@@ -250,6 +267,9 @@ const nearHits = 2 * MaxAnswers
 // Thresholds for confident, set on the labelled questions (see eval).
 var (
 	minShareAnchored = 0.3
+	// minShareGeneric is the share a question with only container words
+	// and nothing about AWS needs.
+	minShareGeneric = 0.5
 	// minCoveredAnchored is the covered weight (a container term counts 2)
 	// that makes a long anchored question answerable whatever its share.
 	minCoveredAnchored = 6.0

@@ -289,22 +289,25 @@ func (ix *Index) build() error {
 		ix.anchors[t] = true
 	}
 	weak := map[string]bool{} // services a weak word names: "lambda", "ec2"
+	weakTerms := map[string]bool{}
 	for _, t := range ix.terms(strings.Join(lx.Weak, " ")) {
 		delete(ix.anchors, t)
+		weakTerms[t] = true
 		if s, ok := ix.names[t]; ok {
 			weak[s] = true
 		}
 	}
 	// The keyword phrases of documents about a weak service ("cold start"
 	// for Lambda) are as often about that service in general.
+	// So are phrases with a weak word in them ("lambda timeout").
 	for _, n := range ix.base.Notes {
 		if len(n.Services) > 0 && !weak[n.Services[0]] {
-			ix.addPhrases(n.Keywords)
+			ix.addPhrases(n.Keywords, weakTerms)
 		}
 	}
 	for _, sc := range ix.base.Scenarios {
 		if !slices.ContainsFunc(sc.Use, func(s string) bool { return weak[s] }) {
-			ix.addPhrases(sc.Keywords)
+			ix.addPhrases(sc.Keywords, weakTerms)
 		}
 	}
 	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
@@ -318,11 +321,11 @@ func (ix *Index) build() error {
 // addPhrases records the adjacent term pairs of multi-word keywords
 // ("capacity provider", "load balancer controller"): a question using one
 // is in the domain even if it names no service.
-func (ix *Index) addPhrases(keywords []string) {
+func (ix *Index) addPhrases(keywords []string, weak map[string]bool) {
 	for _, k := range keywords {
 		ts := ix.terms(k)
 		for i := 0; i+1 < len(ts); i++ {
-			if ts[i] != ts[i+1] {
+			if ts[i] != ts[i+1] && !weak[ts[i]] && !weak[ts[i+1]] {
 				ix.phrases[[2]string{ts[i], ts[i+1]}] = true
 			}
 		}

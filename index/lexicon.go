@@ -19,6 +19,7 @@ type lexicon struct {
 	negators   map[string]bool
 	breaks     map[string]bool
 	cancel     map[string]bool
+	complaints map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
 	comparison phrases[struct{}]
@@ -100,13 +101,14 @@ func (lx *lexicon) role(service string) string {
 
 func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c := &lexicon{
-		negators: set(lx.Negation.Words),
-		breaks:   set(lx.Negation.Breaks),
-		cancel:   set(lx.Negation.Cancel),
-		reach:    lx.Negation.Reach,
-		needs:    map[string]*content.Need{},
-		facets:   map[string]*content.Facet{},
-		services: map[string]*capability{},
+		negators:   set(lx.Negation.Words),
+		breaks:     set(lx.Negation.Breaks),
+		cancel:     set(lx.Negation.Cancel),
+		complaints: set(lx.Negation.Complaints),
+		reach:      lx.Negation.Reach,
+		needs:      map[string]*content.Need{},
+		facets:     map[string]*content.Facet{},
+		services:   map[string]*capability{},
 	}
 	for _, t := range lx.Terms {
 		for _, s := range t.Says {

@@ -268,6 +268,7 @@ func (ix *Index) read(n normalized) understanding {
 	}
 	u.words = ws
 	negated := lx.negations(ws, n.clause)
+	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
 	u.equivalent = lx.equivalent.anywhere(ws)
@@ -275,8 +276,10 @@ func (ix *Index) read(n normalized) understanding {
 	u.howto = lx.howto.anywhere(ws)
 	for i := 0; i < len(ws); {
 		end := clauseEnd(n.clause, i)
-		if negated[i] {
-			if m, k := lx.negated.longest(ws[i:end]); k > 0 {
+		if negated[i] || complained[i] {
+			// A complaint ("a chore") only gives phrases their negated
+			// meaning; it does not turn what they name against the user.
+			if m, k := lx.negated.longest(ws[i:end]); k > 0 && (negated[i] || !m.against) {
 				phrase := strings.Join(ws[i:i+k], " ")
 				un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k])}
 				if m.against {
@@ -310,7 +313,9 @@ func (ix *Index) read(n normalized) understanding {
 			continue
 		}
 		if own := ix.wordTerms(ws[i]); len(own) > 0 {
-			un := unit{text: ws[i], own: own, terms: own, pos: i, clause: n.clause[i], fixed: fixed[i], negated: negated[i] && ix.namesService(own)}
+			// "no containers" does not put a question about Lambda zips in
+			// the domain.
+			un := unit{text: ws[i], own: own, terms: own, pos: i, clause: n.clause[i], fixed: fixed[i], negated: negated[i] && (ix.namesService(own) || ix.anchorTerms(own))}
 			u.add(ix, un)
 		}
 		i++
@@ -842,6 +847,22 @@ func (lx *lexicon) negations(ws []string, clause []int) []bool {
 	return out
 }
 
+// complained marks the words of each clause with a complaint word in it.
+func (lx *lexicon) complained(ws []string, clause []int) []bool {
+	out := make([]bool, len(ws))
+	for i, w := range ws {
+		if !lx.complaints[w] {
+			continue
+		}
+		for j := range ws {
+			if clause[j] == clause[i] && j != i {
+				out[j] = true
+			}
+		}
+	}
+	return out
+}
+
 // knownWord reports whether w, once analyzed, is a term of the knowledge
 // base or carries no meaning at all (a stop word).
 func (ix *Index) knownWord(w string) bool {
@@ -851,6 +872,17 @@ func (ix *Index) knownWord(w string) bool {
 		}
 	}
 	return true
+}
+
+// anchorTerms reports whether analyzed terms include a word that puts a
+// question in the domain ("containers").
+func (ix *Index) anchorTerms(ts []string) bool {
+	for _, t := range ts {
+		if ix.anchors[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // namesService reports whether analyzed terms name a service ("k8s", "fargate").
@@ -868,6 +900,10 @@ func (ix *Index) namesService(ts []string) bool {
 // "lunch" never meant launch.
 func (ix *Index) anchoring(u unit) bool {
 	if u.fixed && len(u.text) < minAnchorTypoLen {
+		return false
+	}
+	// "no k8s" is still about containers; "no containers" is not.
+	if u.negated && !u.synonym && !ix.namesService(u.own) {
 		return false
 	}
 	for _, t := range u.terms {
