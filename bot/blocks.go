@@ -125,6 +125,9 @@ func answerBlocks(a *index.Answer, name func(string) string, o RenderOptions) []
 	} else {
 		bs = append(bs, header(top.Title))
 		verdict()
+		for _, c := range top.Caveats {
+			bs = append(bs, contextBlock(":warning: "+esc(c)))
+		}
 		bs = append(bs, section(esc(firstParagraph(top.Note.Body))))
 	}
 	if n := top.Note; n != nil && top.Scenario != nil {

@@ -46,6 +46,11 @@ func TestRenderBlocksGolden(t *testing.T) {
 	if top := note.Top(); top == nil || top.Kind != "note" {
 		t.Fatalf("note question answered with %+v, want a confident note", note)
 	}
+	// A note about a service closed to new customers carries its status.
+	closed := answer(t, "does app runner autoscale or do I configure that")
+	if top := closed.Top(); top == nil || top.Kind != "note" || len(top.Caveats) == 0 {
+		t.Fatalf("App Runner note question answered with %+v, want a confident note with the service's caveat", closed)
+	}
 	decline := answer(t, "how do I bake sourdough bread")
 	if decline.Confident {
 		t.Fatalf("out-of-domain question answered confidently: %+v", decline)
@@ -59,6 +64,7 @@ func TestRenderBlocksGolden(t *testing.T) {
 	}{
 		{"scenario-answer", bot.Reply{Answer: scenario}, bot.RenderOptions{Command: scenario.Question, Share: true}},
 		{"note-answer", bot.Reply{Answer: note}, bot.RenderOptions{Command: note.Question}},
+		{"closed-note-answer", bot.Reply{Answer: closed}, bot.RenderOptions{Command: closed.Question}},
 		{"decline", bot.Reply{Answer: decline}, bot.RenderOptions{Command: decline.Question}},
 		{"explain", bot.Reply{Service: fargate, Note: base.Note(fargate.Note)}, bot.RenderOptions{Command: "explain fargate", Share: true}},
 		{"compare", bot.Reply{Compare: []content.Service{*base.Service("ecs"), *base.Service("eks")}}, bot.RenderOptions{Command: "compare ecs eks", Share: true}},

@@ -127,14 +127,20 @@ func sentence(s string) string {
 
 // HitText is the plain text of one answer: a scenario's recommendation,
 // why, its caveats, when to consider something else and the note to read;
-// or a note's title and body.
+// or a note's title, caveats and body.
 func HitText(h *index.Hit, name func(string) string) string {
 	s := h.Scenario
 	if s == nil {
 		if h.Note == nil {
 			return h.Title
 		}
-		return h.Note.Title + "\n" + h.Note.Body
+		var b strings.Builder
+		b.WriteString(h.Note.Title + "\n")
+		for _, c := range h.Caveats {
+			fmt.Fprintf(&b, "Heads-up: %s\n", c)
+		}
+		b.WriteString(h.Note.Body)
+		return b.String()
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Recommendation: %s\n%s\n", strings.TrimSuffix(s.Answer, "."), strings.TrimSpace(s.Because))

@@ -73,13 +73,13 @@ type Hit struct {
 	Scenario *content.Scenario `json:"-"`
 	// Note is the note itself for kind "note", the related note for a scenario.
 	Note *content.Note `json:"-"`
-	// Caveats of the recommended services.
+	// Caveats of the recommended services, or of the services a note is about.
 	Caveats []string `json:"-"`
 }
 
 // Contains reports whether word occurs, ignoring case, in what the hit
 // says: a scenario's recommendation, reasons, alternatives and caveats, or
-// a note's title and body.
+// a note's title, caveats and body.
 func (h *Hit) Contains(word string) bool {
 	word = strings.ToLower(word)
 	has := func(s string) bool { return strings.Contains(strings.ToLower(s), word) }
@@ -94,7 +94,7 @@ func (h *Hit) Contains(word string) bool {
 		}
 		return h.Note != nil && has(h.Note.Title)
 	}
-	return h.Note != nil && (has(h.Note.Title) || has(h.Note.Body))
+	return h.Note != nil && (has(h.Note.Title) || has(h.Note.Body) || slices.ContainsFunc(h.Caveats, has))
 }
 
 // trace is every stage's result for one question: Answer is built from it

@@ -221,6 +221,8 @@ func (ix *Index) build() error {
 			id: KindNote + "/" + n.ID, kind: KindNote, cid: n.ID,
 			title: n.Title, services: n.Services, note: n,
 		}
+		// A note about a closed or retiring service says so too.
+		d.caveats = ix.Caveats(n.Services)
 		f := map[string]any{
 			"need":     n.Title,
 			"keywords": strings.Join(n.Keywords, "\n") + "\n" + ix.serviceNames(n.Services),

@@ -254,33 +254,44 @@ func ExampleIndex_Answer() {
 }
 
 // A service's caveat (say, closed to new customers) travels with every
-// answer that recommends the service.
+// answer that recommends the service, and with every note about it.
 func TestCaveatsInAnswers(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
-	checked := 0
+	type asked struct {
+		id, question string
+		services     []string
+	}
+	var all []asked
 	for _, s := range ix.Base().Scenarios {
-		caveats := ix.Caveats(s.Use)
+		all = append(all, asked{s.ID, s.Need, s.Use})
+	}
+	for _, n := range ix.Base().Notes {
+		all = append(all, asked{n.ID, n.Title, n.Services})
+	}
+	checked := map[string]int{}
+	for _, q := range all {
+		caveats := ix.Caveats(q.services)
 		if len(caveats) == 0 {
 			continue
 		}
-		a, err := ix.Answer(context.Background(), index.Query{Text: s.Need})
+		a, err := ix.Answer(context.Background(), index.Query{Text: q.question})
 		if err != nil {
 			t.Fatal(err)
 		}
 		top := a.Top()
-		if top == nil || top.ID != s.ID {
-			continue // another scenario won; not this test's concern
+		if top == nil || top.ID != q.id {
+			continue // another answer won; not this test's concern
 		}
-		checked++
+		checked[top.Kind]++
 		for _, c := range caveats {
 			if !slices.Contains(top.Caveats, c) {
-				t.Errorf("Answer(%q): caveat %q missing from the answer", s.Need, c)
+				t.Errorf("Answer(%q): caveat %q missing from the %s answer", q.question, c, top.Kind)
 			}
 		}
 	}
-	if checked == 0 {
-		t.Skip("no scenario recommends a service with a caveat")
+	if checked[index.KindScenario] == 0 || checked[index.KindNote] == 0 {
+		t.Errorf("checked %v answers with caveats; want scenarios and notes about a closed service", checked)
 	}
 }
 

@@ -20,6 +20,7 @@ func TestAskGolden(t *testing.T) {
 		{"markup", "<@U024BE7LH> expire untagged images automatically &amp; cheaply :wastebasket:"},
 		{"verdict", "does fargate support gpus?"},
 		{"clarify", "spot instances to save money"},
+		{"closed", "does app runner autoscale or do I configure that"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -165,6 +165,8 @@ func TestValidateBrokenDirectory(t *testing.T) {
 		`capabilities.yaml: `,
 		`notes/ecs.md:1: note "ecs": unknown service id "docker"`,
 		`notes/ecs.md:1: note "ecs": related "missing" is not a note id`,
+		`notes/ecs.md:1: note "ecs": missing field "sources"`,
+		`notes/ecs.md:1: note "ecs": missing field "reviewed"`,
 		`notes/bad.md:1: missing front matter`,
 		`scenarios/a.yaml:1: scenario "s1": consider.use [ecs] is the recommendation itself`,
 		`scenarios/a.yaml:1: scenario "s1": note "nowhere" is not a note id`,
@@ -180,6 +182,49 @@ func TestValidateBrokenDirectory(t *testing.T) {
 	}
 	if out, _, err := runCmd(t, nil, "", "validate"); err != nil || !strings.Contains(out, "ok") {
 		t.Errorf("validate built-in = %q, %v; want ok", out, err)
+	}
+}
+
+// TestValidateNoteWithoutSources: the built-in content with the sources
+// taken out of one note fails validation, at that note's file and line.
+func TestValidateNoteWithoutSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, content.Embedded); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "notes", "fargate-spot.md")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	inSources := false
+	for _, l := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(l, "sources:"):
+			inSources = true
+			continue
+		case inSources && strings.HasPrefix(l, "  - "):
+			continue
+		}
+		inSources = false
+		kept = append(kept, l)
+	}
+	if len(kept) == len(strings.Split(string(data), "\n")) {
+		t.Fatal("notes/fargate-spot.md has no sources to take out")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, nil, "", "validate", dir)
+	if exitCode(err) != 1 {
+		t.Fatalf("validate without sources: err = %v, want exit 1\n%s", err, out)
+	}
+	out = filepath.ToSlash(strings.ReplaceAll(out, dir+string(filepath.Separator), ""))
+	want := `notes/fargate-spot.md:1: note "fargate-spot": missing field "sources"`
+	if !strings.Contains(out, want) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("validate output:\n%s\nwant exactly the one problem %q", out, want)
 	}
 }
 
