@@ -105,10 +105,6 @@ func (b *Bot) clarify(ctx context.Context, cb *slack.InteractionCallback, a *sla
 		return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
 	}
 	b.remember(ctx, "", cb.User.ID, channel, thread, question, reply)
-	opts := msg.Options()
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-	}
-	b.post(ctx, channel, opts)
+	b.postReply(ctx, channel, thread, cb.Container.MessageTs, msg.Options())
 	return nil
 }

@@ -84,22 +84,18 @@ func (b *Bot) apologize(ctx context.Context, j job) {
 			b.respond(ctx, d.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
 		}
 	case slackevents.EventsAPIEvent:
-		var channel, thread string
+		var channel, thread, ts string
 		switch ev := d.InnerEvent.Data.(type) {
 		case *slackevents.AppMentionEvent:
-			channel, thread = ev.Channel, ev.ThreadTimeStamp
+			channel, thread, ts = ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp
 			if thread == "" {
 				thread = ev.TimeStamp
 			}
 		case *slackevents.MessageEvent:
-			channel, thread = ev.Channel, ev.ThreadTimeStamp
+			channel, thread, ts = ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp
 		}
 		if channel != "" {
-			opts := msg.Options()
-			if thread != "" {
-				opts = append(opts, slack.MsgOptionTS(thread))
-			}
-			b.post(ctx, channel, opts)
+			b.postReply(ctx, channel, thread, ts, msg.Options())
 		}
 	}
 }
@@ -112,6 +108,30 @@ func (b *Bot) post(ctx context.Context, channel string, opts []slack.MsgOption) 
 		deadline: j.received.Add(b.opts.ReplyDeadline),
 		send: func(ctx context.Context) error {
 			_, _, err := b.api.PostMessageContext(withChannel(ctx, channel), channel, opts...)
+			return err
+		},
+	})
+}
+
+// postReply queues a reply for everyone in a channel (in thread, if not
+// empty) to the message whose ts is after, marked so that a post whose
+// answer Slack lost is looked for rather than posted twice (lookback.go).
+func (b *Bot) postReply(ctx context.Context, channel, thread, after string, opts []slack.MsgOption) {
+	j := jobOf(ctx)
+	marker := newMarker()
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	opts = append(opts, slack.MsgOptionMetadata(replyMetadata(marker)))
+	b.out.send(ctx, &delivery{
+		lane: "channel:" + channel, channel: channel, kind: j.kind, received: j.received,
+		deadline: j.received.Add(b.opts.ReplyDeadline),
+		send: func(ctx context.Context) error {
+			l := &lookBack{look: b.findReply(channel, thread, after, marker)}
+			_, _, err := b.api.PostMessageContext(withLookBack(withChannel(ctx, channel), l), channel, opts...)
+			if _, found := l.posted(); err != nil && found {
+				return nil
+			}
 			return err
 		},
 	})
@@ -198,15 +218,16 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 	}
 	b.remember(ctx, "event:"+key, user, channel, thread, question, reply)
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
-	opts := msg.Options()
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-	}
 	if reply.Private {
 		// Only the asker sees it (a leaderboard would ping everyone on it).
-		opts = append(opts, slack.MsgOptionPostEphemeral(user))
+		opts := msg.Options()
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(thread))
+		}
+		b.post(ctx, channel, append(opts, slack.MsgOptionPostEphemeral(user)))
+		return nil
 	}
-	b.post(ctx, channel, opts)
+	b.postReply(ctx, channel, thread, ts, msg.Options())
 	return nil
 }
 

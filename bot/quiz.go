@@ -216,12 +216,14 @@ func historyErr(method string, err error) error {
 func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.Question) (string, error) {
 	msg := QuizMessage(post, q, 0)
 	opts := append(msg.Options(), slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindQuestion)))
-	var ts string
-	err := p.b.retry(ctx, func() error {
-		var err error
-		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, opts...)
-		return err
-	})
+	// A post whose answer is lost is looked for by its marker before it
+	// is sent again (lookback.go).
+	began := time.Now()
+	l := &lookBack{look: func(ctx context.Context) (string, bool, error) { return p.FindQuiz(ctx, post, began) }}
+	_, ts, err := p.b.api.PostMessageContext(withLookBack(ctx, l), post.Channel, opts...)
+	if found, ok := l.posted(); err != nil && ok {
+		return found, nil
+	}
 	return ts, err
 }
 
@@ -276,13 +278,12 @@ func (p *quizPublisher) PostResult(ctx context.Context, post quiz.Post, q conten
 		}
 		text = fmt.Sprintf(":tada: Well done %s: the answer was %c.", strings.Join(mentions, ", "), Letters[q.Correct()])
 	}
-	var ts string
-	err := p.b.retry(ctx, func() error {
-		var err error
-		_, ts, err = p.b.api.PostMessageContext(ctx, post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false),
-			slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindResult)))
-		return err
-	})
+	l := &lookBack{look: func(ctx context.Context) (string, bool, error) { return p.FindResult(ctx, post) }}
+	_, ts, err := p.b.api.PostMessageContext(withLookBack(ctx, l), post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false),
+		slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindResult)))
+	if found, ok := l.posted(); err != nil && ok {
+		ts, err = found, nil
+	}
 	if err == nil {
 		p.b.refreshHomes(ctx) // scores, streaks and review lists changed
 	}
@@ -400,7 +401,7 @@ func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *
 		return reply(outOfDate)
 	case errors.Is(err, quiz.ErrWrongMessage):
 		b.log.Info("click on a copy of a quiz message", "value", a.Value, "user", cb.User.ID, "channel", channel)
-		return reply("This is a copy of the daily quiz, so the click does not count. Answer on the quiz message itself.")
+		return reply(outOfDateCopy)
 	case err != nil:
 		// Tell the user it did not count, then log the cause.
 		rerr := reply("Sorry, I couldn't record that answer. Please click again in a moment.")
@@ -416,7 +417,11 @@ func (b *Bot) quizAnswer(ctx context.Context, cb *slack.InteractionCallback, a *
 }
 
 // outOfDate is the reply to a quiz button that no longer means anything.
-const outOfDate = "That button is out of date, so the click was not recorded. Answer on the latest daily quiz."
+const outOfDate = "That button is out of date, so the click does not count. Answer on the latest daily quiz."
+
+// outOfDateCopy is the reply to a click on a copy of a quiz message: the
+// buttons count only on the message Shipmate posted.
+const outOfDateCopy = "That button is out of date here: this is a copy of the daily quiz, so the click does not count. Answer on the quiz message itself."
 
 // AnswerFeedback renders the private reply to a daily quiz click.
 func AnswerFeedback(r quiz.Result, note *content.Note) Message {

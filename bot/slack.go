@@ -129,7 +129,7 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
 		slack.OptionHTTPClient(tr),
-		slack.OptionRetryConfig(retryConfig(retryPolicy{log: log, method: tr.method})))
+		slack.OptionRetryConfig(retryConfig(retryPolicy{log: log, method: tr.method, looks: newLooker(log)})))
 	dial, dialTLS := socketDialer(cfg.CallTimeout)
 	dialer := &websocket.Dialer{
 		Proxy:             http.ProxyFromEnvironment,

@@ -16,10 +16,15 @@ import (
 
 // soakFaults are the random faults of the soak: each Web API call and
 // response URL post (auth.test and apps.connections.open included) meets
-// one with about 20% chance. None acts on the call before failing it, so a
-// retry can never post twice: those faults (AfterProcessing) cannot be
-// told from a lost call without reading the channel back.
+// one with about 20% chance. Some posts take effect and then lose their
+// answer (AfterProcessing): Shipmate looks for those in the thread or DM
+// before posting again. A response URL's post cannot be looked for
+// (ephemeral messages are in no history), so those faults are left off
+// response URLs.
 var soakFaults = []fakeslack.Fault{
+	{Method: "chat.postMessage", Status: http.StatusServiceUnavailable, AfterProcessing: true, Probability: 0.02},
+	{Method: "chat.postMessage", Reset: true, AfterProcessing: true, Probability: 0.01},
+	{Method: "chat.postMessage", Hang: true, AfterProcessing: true, Probability: 0.01},
 	{Status: http.StatusServiceUnavailable, Probability: 0.05},
 	{Status: http.StatusInternalServerError, Probability: 0.03},
 	{Status: http.StatusBadGateway, Probability: 0.02},

@@ -184,7 +184,7 @@ func (b *Bot) onThreadMessage(ctx context.Context, eventID string, ev *slackeven
 	b.remember(ctx, "event:"+key, ev.User, ev.Channel, ev.ThreadTimeStamp, question, reply)
 	b.metrics.Answered(outcome(reply, nil))
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
-	b.post(ctx, ev.Channel, append(msg.Options(), slack.MsgOptionTS(ev.ThreadTimeStamp)))
+	b.postReply(ctx, ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp, msg.Options())
 	return nil
 }
 

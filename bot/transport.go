@@ -363,6 +363,9 @@ func (h *apiHealth) downFor() time.Duration {
 type retryPolicy struct {
 	log    *slog.Logger
 	method func(*http.Request) string
+	// looks, when set, looks in Slack for a post whose answer was lost
+	// before it is sent again (lookback.go).
+	looks *looker
 }
 
 // noRetryKey marks a context whose calls are sent once.
@@ -381,6 +384,7 @@ func (p retryPolicy) ShouldRetry(state *slack.RetryState, req *http.Request, res
 	}
 	var wait time.Duration
 	var reason string
+	lost := false // the call may have taken effect: its answer is what failed
 	switch {
 	case resp != nil && resp.StatusCode == http.StatusTooManyRequests:
 		reason = "rate limited"
@@ -391,21 +395,40 @@ func (p retryPolicy) ShouldRetry(state *slack.RetryState, req *http.Request, res
 	case resp != nil && resp.StatusCode >= 500:
 		reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 		wait = state.Backoff.Duration()
+		lost = true
 	case err != nil && resp == nil:
 		reason = errText(err)
 		wait = state.Backoff.Duration()
+		lost = !notSent(err)
 	default:
 		return false, 0
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
 		return false, 0
 	}
+	method := p.method(req)
 	level := slog.LevelDebug
 	if state.Attempt == 0 {
 		level = slog.LevelWarn
 	}
-	p.log.Log(ctx, level, "slack call failed, retrying", "method", p.method(req), "reason", reason,
+	p.log.Log(ctx, level, "slack call failed, retrying", "method", method, "reason", reason,
 		"attempt", state.Attempt+1, "retry_in", wait.Round(time.Millisecond))
+	if l := lookBackOf(ctx); lost && l != nil && p.looks != nil && method == "chat.postMessage" {
+		// Look after the wait, when a post that went through has had
+		// the most time to show; then post again (at once) only if it
+		// did not.
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, 0
+		case <-t.C:
+		}
+		if p.looks.check(ctx, method, l) {
+			return false, 0
+		}
+		return true, 0
+	}
 	return true, wait
 }
 

@@ -106,7 +106,9 @@ func startServe(t *testing.T, ctx context.Context, srv *fakeslack.Server, env ..
 	c := &child{cmd: cmd, logsDone: make(chan struct{})}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		<-c.logsDone
 		cmd.Wait()
+		checkNoTokens(t, c.Logs())
 	})
 	addr := make(chan string, 1)
 	go func() {

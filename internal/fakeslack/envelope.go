@@ -92,6 +92,9 @@ func (s *Server) sendAsync(ctx context.Context, env Envelope, raw []byte) <-chan
 	if env.EnvelopeID == "" {
 		env.EnvelopeID = s.envelopeIDLocked()
 	}
+	if raw == nil {
+		s.keepEventMessageLocked(env)
+	}
 	p := s.pendingLocked(env)
 	s.wg.Add(1)
 	s.mu.Unlock()

@@ -83,6 +83,37 @@ func (s *Server) keepMetadataLocked(c Call, resp map[string]any) {
 	}
 }
 
+// keepEventMessageLocked stores the user's message an events_api envelope
+// carries (an app_mention or a plain message), as Slack has it in the
+// channel's history: a thread's parent can then be read with
+// conversations.replies, and a DM's history holds both sides.
+func (s *Server) keepEventMessageLocked(env Envelope) {
+	if env.Type != TypeEventsAPI {
+		return
+	}
+	ev, _ := env.Payload["event"].(map[string]any)
+	typ, _ := ev["type"].(string)
+	channel, _ := ev["channel"].(string)
+	ts, _ := ev["ts"].(string)
+	if (typ != "app_mention" && typ != "message") || channel == "" || ts == "" {
+		return
+	}
+	if sub, _ := ev["subtype"].(string); sub != "" {
+		return
+	}
+	key := channel + "/" + ts
+	if _, ok := s.messages[key]; ok {
+		return
+	}
+	m := map[string]any{"type": "message", "ts": ts}
+	for _, k := range []string{"user", "text", "thread_ts", "team", "bot_id"} {
+		if v, ok := ev[k]; ok {
+			m[k] = v
+		}
+	}
+	s.messages[key] = m
+}
+
 // channelMessagesLocked returns the messages of a channel, newest first.
 func (s *Server) channelMessagesLocked(channel string) []map[string]any {
 	var out []map[string]any
@@ -161,10 +192,18 @@ func (s *Server) repliesLocked(c Call) map[string]any {
 	if _, ok := s.messages[channel+"/"+parent]; !ok {
 		return fail("thread_not_found")
 	}
-	msgs := []map[string]any{s.messages[channel+"/"+parent]}
+	oldest, latest := c.Param("oldest"), c.Param("latest")
+	within := func(ts string) bool {
+		return (oldest == "" || tsLess(oldest, ts)) && (latest == "" || tsLess(ts, latest))
+	}
+	var msgs []map[string]any
+	if within(parent) {
+		msgs = append(msgs, s.messages[channel+"/"+parent])
+	}
 	all := s.channelMessagesLocked(channel)
 	for i := len(all) - 1; i >= 0; i-- { // oldest first, as Slack lists a thread
-		if thread, _ := all[i]["thread_ts"].(string); thread == parent && all[i]["ts"] != parent {
+		ts, _ := all[i]["ts"].(string)
+		if thread, _ := all[i]["thread_ts"].(string); thread == parent && ts != parent && within(ts) {
 			msgs = append(msgs, all[i])
 		}
 	}
