@@ -292,3 +292,69 @@ func ParseChoice(s string, n int) (int, bool) {
 	}
 	return 0, false
 }
+
+// RenderMarkdown renders a reply as Markdown for a terminal renderer
+// (package terminal): RenderText's text, where a line break is a line
+// break, with the comparison and the command list as tables and a
+// practice question's choices and a service's facts as tables, so that each
+// wraps inside its own column.
+func RenderMarkdown(r Reply, name func(string) string) string {
+	var b strings.Builder
+	switch {
+	case r.Answer != nil || r.Gaps != nil:
+	case r.Service != nil:
+		s := r.Service
+		fmt.Fprintf(&b, "**%s**\n%s\n\n", s.Name, s.Summary)
+		if s.Caveat != "" {
+			fmt.Fprintf(&b, "Heads-up: %s\n\n", s.Caveat)
+		}
+		fmt.Fprintf(&b, "| | |\n|---|---|\n| You manage: | %s |\n| Pricing: | %s |\n| Pick it when: | %s |\n| Avoid it when: | %s |\n",
+			cell(s.Control), cell(s.Pricing), cell(s.PickWhen), cell(s.AvoidWhen))
+		if r.Note != nil {
+			fmt.Fprintf(&b, "\n**%s**\n%s\n", r.Note.Title, r.Note.Body)
+		}
+		if line := learnMore(s.Sources, s.Reviewed); line != "" {
+			fmt.Fprintf(&b, "\n%s\n", line)
+		}
+		return b.String()
+	case len(r.Compare) == 2:
+		a, c := r.Compare[0], r.Compare[1]
+		fmt.Fprintf(&b, "| | %s | %s |\n|---|---|---|\n", cell(a.Name), cell(c.Name))
+		for _, row := range compareRows {
+			fmt.Fprintf(&b, "| **%s** | %s | %s |\n", row.label, cell(row.get(&a)), cell(row.get(&c)))
+		}
+		return b.String()
+	case r.Question != nil:
+		q := r.Question
+		fmt.Fprintf(&b, "%s\n\n| | |\n|---|---|\n", q.Question)
+		for i, c := range q.Choices {
+			fmt.Fprintf(&b, "| %c) | %s |\n", Letters[i], cell(c.Text))
+		}
+		return b.String()
+	case r.Help != nil:
+		b.WriteString("Ask me which AWS container service fits a need, or use a command:\n\n| | |\n|---|---|\n")
+		for _, c := range r.Help {
+			fmt.Fprintf(&b, "| %s | %s |\n", cell(c.Usage), cell(c.Help))
+		}
+		return b.String()
+	}
+	return RenderText(r, name)
+}
+
+// cell makes s safe inside a Markdown table cell: one line, and a | that
+// does not end the cell.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
+}
+
+// Reveal gives the answer to a practice question nobody answered, so that
+// moving on to another question does not drop it silently.
+func Reveal(q *content.Question, note *content.Note) string {
+	correct := q.Correct()
+	var b strings.Builder
+	fmt.Fprintf(&b, "The answer to \"%s\" is %c) %s. %s\n", strings.TrimSpace(q.Question), Letters[correct], q.Choices[correct].Text, q.Choices[correct].Why)
+	if note != nil {
+		fmt.Fprintf(&b, "Read more: %s\n", note.Title)
+	}
+	return b.String()
+}

@@ -35,4 +35,6 @@ var envVars = []envVar{
 	{"GAPS_CHANNEL", "", "Channel id (C…) for the weekly digest of questions without a good answer; empty means no digest."},
 	{"GAPS_SCHEDULE", "CRON_TZ=UTC 0 9 * * MON", "When the gaps digest is posted: a robfig/cron spec, as QUIZ_SCHEDULE."},
 	{"GAPS_RETENTION", "90d", "How long declined questions, Not helpful clicks and clarifications are kept: days (90d) or a Go duration (2160h)."},
+	{"NO_COLOR", "", "Terminal commands (chat, ask, quiz) only, from the environment, not .env: any value turns colour off (no-color.org). Colour is used only on a terminal anyway."},
+	{"TERM", "", "Terminal commands only, set by the terminal itself: dumb turns colour off."},
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -15,14 +13,12 @@ import (
 // good answer, from the same store `serve` writes (DATABASE_URL or
 // DATA_DIR).
 func cmdGaps(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("gaps", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprintln(fs.Output(), "usage: shipmate gaps [week|month]") }
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	fs := e.flags()
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 {
-		return usageError{"gaps takes at most a period: week or month"}
+		return e.usageErr(fs, "gaps takes at most a period: week or month")
 	}
 	period := fs.Arg(0)
 	getenv, err := withDotEnv(e.getenv, ".env")
@@ -45,7 +41,7 @@ func cmdGaps(ctx context.Context, e env) error {
 		return err
 	}
 	if reply.Gaps == nil {
-		return usageError{reply.Text}
+		return e.usageErr(fs, "%s", reply.Text)
 	}
 	_, err = io.WriteString(e.stdout, bot.RenderGapsText(reply.Gaps))
 	return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,15 +15,14 @@ import (
 // without a shell or curl: an exec-form ECS container health check, or a
 // Kubernetes exec probe.
 func cmdHealthcheck(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags()
 	url := fs.String("url", "", "readiness URL to ask (default: /readyz on HTTP_ADDR)")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for an answer")
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{"healthcheck takes no arguments"}
+		return e.usageErr(fs, "healthcheck takes no arguments")
 	}
 	if *url == "" {
 		getenv, err := withDotEnv(e.getenv, ".env")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,16 +121,6 @@ func TestAskText(t *testing.T) {
 	out, _, err = runCmd(t, nil, "", "ask", "how do I tune postgres")
 	if err != nil || !strings.Contains(out, "I don't know that one") {
 		t.Errorf("ask postgres = %q, %v; want a decline", out, err)
-	}
-}
-
-func TestUsageErrors(t *testing.T) {
-	t.Parallel()
-	for _, args := range [][]string{nil, {"frobnicate"}, {"ask"}, {"eval"}, {"validate", "a", "b"}} {
-		_, _, err := runCmd(t, nil, "", args...)
-		if exitCode(err) != 2 {
-			t.Errorf("run(%q) = %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
-		}
 	}
 }
 
@@ -318,45 +309,14 @@ func TestChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"EC2", "AWS Fargate\n", "vs", "compare <service> <service>", "I don't know that one"} {
+	for _, want := range []string{"EC2", "AWS Fargate\n", "Amazon Elastic Kubernetes", "compare <service> <service>", "I don't know that one"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// TestChatConversation: a follow-up is answered in the context of the
-// chat, and a number picks an option of a question back.
-func TestChatConversation(t *testing.T) {
-	t.Parallel()
-	in := "we run everything on kubernetes with helm charts\nand if we need GPUs?\nspot instances to save money\n2\n"
-	out, _, err := runCmd(t, nil, in, "chat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	turns := strings.Split(out, "> ")
-	if len(turns) < 5 {
-		t.Fatalf("chat output has %d prompts, want 5:\n%s", len(turns), out)
-	}
-	if !strings.Contains(turns[2], "EKS") || !strings.Contains(turns[2], "GPU") {
-		t.Errorf("chat follow-up about GPUs after Kubernetes =\n%s\nwant an EKS GPU answer", turns[2])
-	}
-	if !strings.Contains(turns[3], "Do you need the Kubernetes API") || !strings.Contains(turns[3], "  1. ") || !strings.Contains(turns[3], "  2. ") {
-		t.Errorf("chat tie =\n%s\nwant a question back with numbered options", turns[3])
-	}
-	if !strings.Contains(turns[4], "on ecs") || !strings.Contains(turns[4], "ECS") {
-		t.Errorf("chat option 2 =\n%s\nwant the ECS variant answered", turns[4])
-	}
-}
-
-func TestChatPracticeQuiz(t *testing.T) {
-	t.Parallel()
-	out, _, err := runCmd(t, nil, "quiz\na\n", "chat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out, "A) ") || !(strings.Contains(out, "Right: A.") || strings.Contains(out, "Not quite: you chose A.")) {
-		t.Errorf("chat quiz output:\n%s\nwant a question graded on A", out)
+	// From a pipe: no greeting, prompts or escape sequences.
+	if regexp.MustCompile(`(?m)^> `).MatchString(out) || strings.Contains(out, "Shipmate here") || strings.Contains(out, "\x1b") {
+		t.Errorf("piped chat output has a prompt, greeting or escape sequence:\n%s", out)
 	}
 }
 
@@ -384,7 +344,7 @@ func TestQuizByID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, q.Question) || !strings.Contains(out, "Right: "+strings.ToUpper(right)+".") {
+	if !strings.Contains(oneLine(out), oneLine(q.Question)) || !strings.Contains(out, "Right: "+strings.ToUpper(right)+".") {
 		t.Errorf("quiz --id %s output:\n%s\nwant the question, graded right", q.ID, out)
 	}
 	if _, _, err := runCmd(t, nil, "", "quiz", "--id", "no-such-question"); err == nil || !strings.Contains(err.Error(), "no-such-question") {

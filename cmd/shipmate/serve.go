@@ -60,8 +60,12 @@ func newLogger(getenv func(string) string, w io.Writer) (*slog.Logger, error) {
 
 // cmdServe runs the Slack bot.
 func cmdServe(ctx context.Context, e env) error {
-	if len(e.args) > 0 {
-		return usageError{"serve takes no arguments; it is configured by the environment (see .env.example)"}
+	fs := e.flags()
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return e.usageErr(fs, "serve takes no arguments; it is configured by the environment (see .env.example)")
 	}
 	getenv, err := withDotEnv(e.getenv, ".env")
 	if err != nil {

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"shipmate/bot"
 	"shipmate/content"
 	"shipmate/index"
+	"shipmate/terminal"
 )
 
 // loadBase loads CONTENT_DIR, or the embedded knowledge base.
@@ -41,16 +39,15 @@ func openIndex(getenv func(string) string) (*index.Index, error) {
 }
 
 func cmdAsk(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags()
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	explain := fs.Bool("explain", false, "show how the question is understood and scored")
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	question := strings.Join(fs.Args(), " ")
 	if strings.TrimSpace(question) == "" {
-		return usageError{"ask needs a question"}
+		return e.usageErr(fs, "ask needs a question")
 	}
 	ix, err := openIndex(e.getenv)
 	if err != nil {
@@ -77,20 +74,20 @@ func cmdAsk(ctx context.Context, e env) error {
 		_, err = e.stdout.Write(out)
 		return err
 	}
-	_, err = io.WriteString(e.stdout, bot.RenderText(bot.Reply{Answer: &a}, ix.ServiceName))
+	md := bot.RenderMarkdown(bot.Reply{Answer: &a}, ix.ServiceName)
+	_, err = io.WriteString(e.stdout, terminal.Render(md, outputStyle(e.stdout, e.getenv)))
 	return err
 }
 
 func cmdValidate(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags()
 	var maxAge age
 	fs.Var(&maxAge, "max-age", "warn about notes and service sheets reviewed longer ago than this (180d, 26w, 4320h)")
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 {
-		return usageError{"validate takes at most one directory"}
+		return e.usageErr(fs, "validate takes at most one directory")
 	}
 	var (
 		b   *content.Base
@@ -159,15 +156,14 @@ func (a age) String() string {
 }
 
 func cmdEval(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags()
 	minP := fs.Float64("min-precision", 0, "exit 1 if precision@1 is below this (0-1 or a percentage)")
 	minA := fs.Float64("min-abstain", 0, "exit 1 if the share of out-of-domain questions declined is below this (0-1 or a percentage)")
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"eval needs one FILE.jsonl"}
+		return e.usageErr(fs, "eval needs one FILE.jsonl")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -209,109 +205,15 @@ func fraction(v float64) float64 {
 	return v
 }
 
-// cmdChat is a terminal conversation with the same commands as Slack.
-func cmdChat(ctx context.Context, e env) error {
-	ix, err := openIndex(e.getenv)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	conv := &conversation{ix: ix}
-	cmds := bot.NewCommands(conv, ix.Base())
-	in := bufio.NewScanner(e.stdin)
-	in.Buffer(make([]byte, 64*1024), 1024*1024)
-	fmt.Fprint(e.stdout, "Shipmate here. Ask which AWS container service fits your need, or type `help`. Ctrl-D to leave.\n")
-	var pending *content.Question
-	var clarify *index.Clarify
-	for {
-		fmt.Fprint(e.stdout, "> ")
-		if !in.Scan() {
-			fmt.Fprintln(e.stdout)
-			return in.Err()
-		}
-		line := strings.TrimSpace(in.Text())
-		if line == "exit" || line == "quit" {
-			return nil
-		}
-		if pending != nil {
-			if i, ok := bot.ParseChoice(line, len(pending.Choices)); ok {
-				fmt.Fprint(e.stdout, bot.Grade(pending, i, ix.Base().Note(pending.Note)))
-				pending = nil
-				continue
-			}
-			pending = nil
-		}
-		// A number after a question back picks one of its options.
-		if clarify != nil {
-			if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(clarify.Options) {
-				line = clarify.Options[i-1].Question
-				fmt.Fprintf(e.stdout, "(%s)\n", line)
-			}
-			clarify = nil
-		}
-		r, err := cmds.Dispatch(ctx, "", line)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			fmt.Fprintln(e.stdout, "Sorry, that went wrong:", err)
-			continue
-		}
-		fmt.Fprint(e.stdout, bot.RenderText(r, ix.ServiceName))
-		if r.Answer != nil {
-			clarify = r.Answer.Clarify
-		}
-		if r.Question != nil {
-			pending = r.Question
-			fmt.Fprintf(e.stdout, "Your answer (%s)? ", choiceLetters(len(r.Question.Choices)))
-			fmt.Fprintln(e.stdout)
-		}
-	}
-}
-
-// conversation answers the questions of one terminal chat with the earlier
-// ones as context, so a follow-up ("what about cost?") is read in the
-// context of what came before.
-type conversation struct {
-	ix      *index.Index
-	history []index.Turn
-}
-
-// maxTurns is how many earlier questions a chat remembers.
-const maxTurns = 6
-
-// Answer answers q with the chat's earlier turns and remembers it.
-func (c *conversation) Answer(ctx context.Context, q index.Query) (index.Answer, error) {
-	q.History = append(slices.Clone(c.history), q.History...)
-	a, err := c.ix.Answer(ctx, q)
-	if err != nil {
-		return a, err
-	}
-	turn := index.Turn{Question: q.Text}
-	if top := a.Top(); top != nil {
-		turn.Services = slices.Clone(top.Services)
-	}
-	c.history = append(c.history, turn)
-	if len(c.history) > maxTurns {
-		c.history = c.history[len(c.history)-maxTurns:]
-	}
-	return a, nil
-}
-
-func choiceLetters(n int) string {
-	return strings.Join(strings.Split(bot.Letters[:n], ""), "/")
-}
-
 // cmdQuiz asks one question in the terminal and grades the answer.
 func cmdQuiz(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("quiz", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags()
 	id := fs.String("id", "", "ask this question (its id in content/quiz/*.yaml) instead of a random one")
-	if err := fs.Parse(e.args); err != nil {
-		return usageError{err.Error()}
+	if err := e.parse(fs); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{"quiz takes no arguments besides --id"}
+		return e.usageErr(fs, "quiz takes no arguments besides --id")
 	}
 	b, err := loadBase(e.getenv)
 	if err != nil {
@@ -326,17 +228,42 @@ func cmdQuiz(ctx context.Context, e env) error {
 			return fmt.Errorf("no quiz question with id %q (ids are in content/quiz/*.yaml)", *id)
 		}
 	}
-	fmt.Fprint(e.stdout, bot.RenderText(bot.Reply{Question: q}, nil))
-	in := bufio.NewScanner(e.stdin)
+	style := outputStyle(e.stdout, e.getenv)
+	say := func(md string) { io.WriteString(e.stdout, terminal.Render(md, style)) }
+	say(bot.RenderMarkdown(bot.Reply{Question: q}, nil))
+	_, interactive := isTerminal(e.stdin)
+	in := newLineReader(e.stdin, e.stderr)
 	for {
-		fmt.Fprintf(e.stdout, "Your answer (%s): ", choiceLetters(len(q.Choices)))
-		if !in.Scan() {
-			fmt.Fprintln(e.stdout)
-			return in.Err()
+		if interactive {
+			fmt.Fprintf(e.stdout, "Your answer (%s): ", choiceLetters(len(q.Choices)))
 		}
-		if i, ok := bot.ParseChoice(in.Text(), len(q.Choices)); ok {
-			fmt.Fprint(e.stdout, bot.Grade(q, i, b.Note(q.Note)))
+		line, err := in.ReadLine()
+		if errors.Is(err, io.EOF) {
+			// Leaving without an answer still shows it.
+			fmt.Fprintln(e.stdout)
+			say(bot.Reveal(q, b.Note(q.Note)))
 			return nil
 		}
+		if err != nil {
+			return err
+		}
+		if i, ok := bot.ParseChoice(line, len(q.Choices)); ok {
+			say(bot.Grade(q, i, b.Note(q.Note)))
+			return nil
+		}
+		say(fmt.Sprintf("Answer with %s.", choiceList(len(q.Choices))))
 	}
+}
+
+func choiceLetters(n int) string {
+	return strings.Join(strings.Split(bot.Letters[:n], ""), "/")
+}
+
+// choiceList names the choices as "A, B, C or D".
+func choiceList(n int) string {
+	l := strings.Split(bot.Letters[:n], "")
+	if n < 2 {
+		return strings.Join(l, "")
+	}
+	return strings.Join(l[:n-1], ", ") + " or " + l[n-1]
 }
