@@ -27,6 +27,27 @@ import (
 // recordGap stores g, filling in its terms and time. A store failure is
 // logged: the reply the user sees does not depend on it.
 func (b *Bot) recordGap(ctx context.Context, g Gap) (id int64, added bool) {
+	id, added, err := b.convo.mem.AddGap(ctx, b.fillGap(g))
+	if err != nil {
+		b.log.Error("record gap", "kind", string(g.Kind), "err", err)
+		return 0, false
+	}
+	b.maybePrune(ctx)
+	return id, added
+}
+
+// recordGapLater is recordGap for a caller that needs no answer: g is
+// written behind the reply, with the thread turns (see recorder.go).
+func (b *Bot) recordGapLater(ctx context.Context, g Gap) {
+	if err := b.convo.rec.addGap(ctx, b.fillGap(g)); err != nil {
+		b.log.Error("record gap", "kind", string(g.Kind), "err", err)
+		return
+	}
+	b.maybePrune(ctx)
+}
+
+// fillGap fills in g's time and terms and bounds its question.
+func (b *Bot) fillGap(g Gap) Gap {
 	if g.At.IsZero() {
 		g.At = b.convo.now()
 	}
@@ -34,13 +55,7 @@ func (b *Bot) recordGap(ctx context.Context, g Gap) (id int64, added bool) {
 	if g.Terms == nil {
 		g.Terms = GapTerms(g.Question)
 	}
-	id, added, err := b.convo.mem.AddGap(ctx, g)
-	if err != nil {
-		b.log.Error("record gap", "kind", string(g.Kind), "err", err)
-		return 0, false
-	}
-	b.maybePrune(ctx)
-	return id, added
+	return g
 }
 
 // maxGapQuestion bounds a stored question; maxComment a "what was wrong?".

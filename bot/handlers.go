@@ -210,13 +210,18 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 	}
 	question := clipQuestion(stripMentions(text))
 	dm := strings.HasPrefix(channel, "D")
-	reply, err := b.cmds.DispatchIn(ctx, user, question, b.history(ctx, channel, thread, dm))
+	var history []Turn
+	if thread != ts || dm {
+		// A mention outside a thread starts one: there is nothing before it.
+		history = b.history(ctx, channel, thread, dm)
+	}
+	reply, err := b.cmds.DispatchIn(ctx, user, question, history)
 	b.metrics.Answered(outcome(reply, err))
 	if err != nil {
 		b.log.Error("command", "user", user, "text", question, "err", err)
 		reply = Reply{Text: "Sorry, something went wrong answering that. Please try again."}
 	}
-	b.remember(ctx, "event:"+key, user, channel, thread, question, reply)
+	b.rememberTurn(ctx, channel, thread, question, reply)
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
 	if reply.Private {
 		// Only the asker sees it (a leaderboard would ping everyone on it).
@@ -228,6 +233,9 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 		return nil
 	}
 	b.postReply(ctx, channel, thread, ts, msg.Options())
+	if declined(reply) {
+		b.recordGapLater(ctx, Gap{Kind: GapDeclined, Question: question, User: user, Key: "event:" + key})
+	}
 	return nil
 }
 

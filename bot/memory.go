@@ -33,6 +33,29 @@ type ThreadStore interface {
 	PruneThreads(ctx context.Context, before time.Time) (int, error)
 }
 
+// ThreadTurn is a turn and the thread it belongs to.
+type ThreadTurn struct {
+	Channel, Thread string
+	Turn            Turn
+}
+
+// Batch is what the bot writes behind its replies (see recorder.go):
+// thread turns and declined questions.
+type Batch struct {
+	// Turns are added as AddTurn(channel, thread, turn, Keep, turn.At)
+	// adds them, in order.
+	Turns []ThreadTurn
+	Keep  int
+	// Gaps are added as AddGap adds them: once per key.
+	Gaps []Gap
+}
+
+// Batcher is a Memory that writes a Batch in one transaction, all or
+// none: one commit for all of it. The bot uses it when its Memory has it.
+type Batcher interface {
+	WriteBatch(ctx context.Context, b Batch) error
+}
+
 // GapKind is what a learning-loop record says about an answer.
 type GapKind string
 

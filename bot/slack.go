@@ -247,6 +247,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Work outlives ctx by up to ShutdownGrace so in-flight replies finish.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	b.convo.rec.start()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), batchWriteTimeout)
+		defer cancel()
+		b.convo.rec.close(ctx)
+	}()
 	jobs := make(chan job, b.opts.Queue)
 	var workers sync.WaitGroup
 	for range b.opts.Workers {

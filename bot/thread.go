@@ -37,6 +37,7 @@ const (
 // convo is the Bot's state for the conversation features.
 type convo struct {
 	mem  Memory
+	rec  *recorder // writes thread turns and declined questions behind replies
 	conf Conversation
 	now  func() time.Time
 
@@ -72,7 +73,7 @@ func (b *Bot) initConversation() {
 	if conf.GapsRetention <= 0 {
 		conf.GapsRetention = DefaultGapsRetention
 	}
-	b.convo = &convo{mem: mem, conf: conf, now: time.Now}
+	b.convo = &convo{mem: mem, rec: newRecorder(mem, keepTurns, b.log, b.metrics), conf: conf, now: time.Now}
 	b.HandleAction(ActionHelpful, b.feedback)
 	b.HandleAction(ActionNotHelpful, b.feedback)
 	b.HandleAction(ActionShareThread, b.shareInThread)
@@ -83,7 +84,7 @@ func (b *Bot) initConversation() {
 // as context for a new message there; dm says the channel is a direct
 // message, where a conversation outside a thread ends after dmWindow.
 func (b *Bot) history(ctx context.Context, channel, thread string, dm bool) []Turn {
-	turns, _, err := b.convo.mem.Thread(ctx, channel, thread)
+	turns, _, err := b.convo.rec.thread(ctx, channel, thread)
 	if err != nil {
 		b.log.Warn("thread context unavailable, answering without it", "channel", channel, "thread", thread, "err", err)
 		return nil
@@ -106,14 +107,20 @@ func (b *Bot) history(ctx context.Context, channel, thread string, dm bool) []Tu
 // read in its context), a declined question becomes a gap. key identifies
 // the message (its event), so a retried event is recorded once.
 func (b *Bot) remember(ctx context.Context, key, user, channel, thread, question string, reply Reply) {
+	b.rememberTurn(ctx, channel, thread, question, reply)
+	if declined(reply) {
+		b.recordGapLater(ctx, Gap{Kind: GapDeclined, Question: question, User: user, Key: key})
+	}
+}
+
+// rememberTurn is remember's first half: the turn an answer adds to the
+// thread, handed to the recorder (see recorder.go).
+func (b *Bot) rememberTurn(ctx context.Context, channel, thread, question string, reply Reply) {
 	if t, ok := turnOf(question, reply); ok && channel != "" {
 		t.At = b.convo.now()
-		if err := b.convo.mem.AddTurn(ctx, channel, thread, t, keepTurns, t.At); err != nil {
+		if err := b.convo.rec.addTurn(ctx, channel, thread, t); err != nil {
 			b.log.Error("remember thread turn", "channel", channel, "thread", thread, "err", err)
 		}
-	}
-	if declined(reply) {
-		b.recordGap(ctx, Gap{Kind: GapDeclined, Question: question, User: user, Key: key})
 	}
 }
 
@@ -153,7 +160,7 @@ func (b *Bot) onThreadMessage(ctx context.Context, eventID string, ev *slackeven
 		// mentioning someone else addresses them.
 		return nil
 	}
-	turns, ok, err := b.convo.mem.Thread(ctx, ev.Channel, ev.ThreadTimeStamp)
+	turns, ok, err := b.convo.rec.thread(ctx, ev.Channel, ev.ThreadTimeStamp)
 	if err != nil {
 		return fmt.Errorf("read thread %s/%s: %w", ev.Channel, ev.ThreadTimeStamp, err)
 	}
@@ -176,7 +183,7 @@ func (b *Bot) onThreadMessage(ctx context.Context, eventID string, ev *slackeven
 		// No "I don't know" in a conversation between people; a question
 		// still counts as one Shipmate could not answer.
 		if strings.Contains(question, "?") {
-			b.recordGap(ctx, Gap{Kind: GapDeclined, Question: question, User: ev.User, Key: "event:" + key})
+			b.recordGapLater(ctx, Gap{Kind: GapDeclined, Question: question, User: ev.User, Key: "event:" + key})
 		}
 		b.log.Debug("thread follow-up left alone", "channel", ev.Channel, "thread", ev.ThreadTimeStamp)
 		return nil

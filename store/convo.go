@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,42 +17,117 @@ import (
 // This file implements bot.Memory: thread turns, the learning loop's gaps,
 // digest slots and App Home users.
 
-var _ bot.Memory = (*Store)(nil)
+var (
+	_ bot.Memory  = (*Store)(nil)
+	_ bot.Batcher = (*Store)(nil)
+)
 
 // AddTurn implements bot.ThreadStore. The turns of a thread are one JSON
 // array, read and rewritten in one transaction (IMMEDIATE on SQLite, the
 // row locked on PostgreSQL). Two turns racing into a thread that has none
 // yet on PostgreSQL may keep only one: context, not a record, is at stake.
 func (s *Store) AddTurn(ctx context.Context, channel, thread string, turn bot.Turn, keep int, at time.Time) error {
-	keep = max(keep, 1)
 	err := s.tx(ctx, func(t tx) error {
-		var raw string
-		err := t.row(ctx, `SELECT turns FROM threads WHERE channel = ? AND thread_ts = ?`+s.lockRow(), channel, thread).Scan(&raw)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		turns, err := decodeTurns(raw)
+		st, err := s.prepareTurns(ctx, t)
 		if err != nil {
 			return err
 		}
-		turns = append(turns, turn)
-		if len(turns) > keep {
-			turns = turns[len(turns)-keep:]
-		}
-		js, err := json.Marshal(turns)
-		if err != nil {
-			return err
-		}
-		_, err = t.exec(ctx, `
-INSERT INTO threads (channel, thread_ts, turns, updated_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (channel, thread_ts) DO UPDATE SET turns = excluded.turns, updated_at = excluded.updated_at`,
-			channel, thread, string(js), ms(at))
-		return err
+		defer st.close()
+		return st.add(ctx, channel, thread, turn, keep, at)
 	})
 	if err != nil {
 		return fmt.Errorf("add turn to thread %s/%s: %w", channel, thread, err)
 	}
 	return nil
+}
+
+// WriteBatch implements bot.Batcher: AddTurn for each turn, in order, and
+// AddGap for each gap, in one transaction, so one commit (one sync to disk)
+// records them all. A turn's At is its thread's time of last use. On
+// PostgreSQL the thread rows are locked in (channel, thread) order, so two
+// batches cannot deadlock.
+func (s *Store) WriteBatch(ctx context.Context, b bot.Batch) error {
+	if len(b.Turns) == 0 && len(b.Gaps) == 0 {
+		return nil
+	}
+	turns := slices.Clone(b.Turns)
+	slices.SortStableFunc(turns, func(a, b bot.ThreadTurn) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Thread, b.Thread))
+	})
+	err := s.tx(ctx, func(t tx) error {
+		if len(turns) > 0 {
+			st, err := s.prepareTurns(ctx, t)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			for _, tt := range turns {
+				if err := st.add(ctx, tt.Channel, tt.Thread, tt.Turn, b.Keep, tt.Turn.At); err != nil {
+					return fmt.Errorf("thread %s/%s: %w", tt.Channel, tt.Thread, err)
+				}
+			}
+		}
+		for _, g := range b.Gaps {
+			_, err := t.exec(ctx, `
+INSERT INTO gaps (key, kind, question, terms, answer, comment, user_id, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO NOTHING`,
+				sql.NullString{String: g.Key, Valid: g.Key != ""}, string(g.Kind), g.Question, strings.Join(g.Terms, " "), g.Answer, g.Comment, g.User, ms(g.At))
+			if err != nil {
+				return fmt.Errorf("%s gap: %w", g.Kind, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write %d turns and %d gaps: %w", len(b.Turns), len(b.Gaps), err)
+	}
+	return nil
+}
+
+// turnStmts are the statements that add a turn, prepared once for a
+// transaction's turns.
+type turnStmts struct{ read, write *sql.Stmt }
+
+func (s *Store) prepareTurns(ctx context.Context, t tx) (turnStmts, error) {
+	read, err := t.PrepareContext(ctx, s.q(`SELECT turns FROM threads WHERE channel = ? AND thread_ts = ?`+s.lockRow()))
+	if err != nil {
+		return turnStmts{}, err
+	}
+	write, err := t.PrepareContext(ctx, s.q(`
+INSERT INTO threads (channel, thread_ts, turns, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (channel, thread_ts) DO UPDATE SET turns = excluded.turns, updated_at = excluded.updated_at`))
+	if err != nil {
+		read.Close()
+		return turnStmts{}, err
+	}
+	return turnStmts{read, write}, nil
+}
+
+func (st turnStmts) close() { st.read.Close(); st.write.Close() }
+
+// add appends turn to the thread's turns, keeping the newest keep.
+func (st turnStmts) add(ctx context.Context, channel, thread string, turn bot.Turn, keep int, at time.Time) error {
+	keep = max(keep, 1)
+	var raw string
+	err := st.read.QueryRowContext(ctx, channel, thread).Scan(&raw)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	turns, err := decodeTurns(raw)
+	if err != nil {
+		return err
+	}
+	turns = append(turns, turn)
+	if len(turns) > keep {
+		turns = turns[len(turns)-keep:]
+	}
+	js, err := json.Marshal(turns)
+	if err != nil {
+		return err
+	}
+	_, err = st.write.ExecContext(ctx, channel, thread, string(js), ms(at))
+	return err
 }
 
 // Thread implements bot.ThreadStore.

@@ -62,6 +62,74 @@ func testThreadTurns(t *testing.T, b backend) {
 	}
 }
 
+// TestWriteBatch: a batch is AddTurn for each turn, in order, whatever the
+// order of its threads, and AddGap for each gap.
+func TestWriteBatch(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testWriteBatch)
+}
+
+func testWriteBatch(t *testing.T, b backend) {
+	s := b.open(t)
+	ctx := t.Context()
+	turn := func(q string, i int) bot.Turn {
+		return bot.Turn{Question: q, Services: []string{"ecs"}, At: t0.Add(time.Duration(i) * time.Minute)}
+	}
+	if err := s.AddTurn(ctx, "C2", "2.2", turn("before", 0), 3, t0); err != nil {
+		t.Fatal(err)
+	}
+	batch := []bot.ThreadTurn{
+		{Channel: "C2", Thread: "2.2", Turn: turn("b1", 1)},
+		{Channel: "C1", Thread: "1.1", Turn: turn("a1", 2)},
+		{Channel: "C2", Thread: "2.2", Turn: turn("b2", 3)},
+		{Channel: "C2", Thread: "2.2", Turn: turn("b3", 4)},
+	}
+	gap := bot.Gap{Kind: bot.GapDeclined, Question: "how do I bake bread?", Terms: []string{"bake", "bread"}, User: "U1", Key: "event:E1", At: t0}
+	if _, _, err := s.AddGap(ctx, gap); err != nil {
+		t.Fatal(err)
+	}
+	gaps := []bot.Gap{
+		gap, // Slack's retry of the event: stored once
+		{Kind: bot.GapDeclined, Question: "what is a sourdough starter?", User: "U2", Key: "event:E2", At: t0},
+		{Kind: bot.GapDeclined, Question: "no key", User: "U3", At: t0},
+	}
+	if err := s.WriteBatch(ctx, bot.Batch{Turns: batch, Keep: 3, Gaps: gaps}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.Gaps(ctx, t0.Add(-time.Hour), 10)
+	var qs []string
+	for _, g := range stored {
+		qs = append(qs, g.Question)
+	}
+	if err != nil || !slices.Equal(qs, []string{"how do I bake bread?", "what is a sourdough starter?", "no key"}) {
+		t.Errorf("gaps = %q, %v; want each once", qs, err)
+	}
+	for _, tc := range []struct {
+		channel, thread string
+		want            []string
+	}{
+		{"C1", "1.1", []string{"a1"}},
+		{"C2", "2.2", []string{"b1", "b2", "b3"}},
+	} {
+		turns, ok, err := s.Thread(ctx, tc.channel, tc.thread)
+		var qs []string
+		for _, tt := range turns {
+			qs = append(qs, tt.Question)
+		}
+		if err != nil || !ok || !slices.Equal(qs, tc.want) {
+			t.Errorf("Thread(%s, %s) = %v, %t, %v; want %v", tc.channel, tc.thread, qs, ok, err, tc.want)
+		}
+	}
+	// The thread's time of use is its newest turn's: pruning before it
+	// keeps the thread.
+	if n, err := s.PruneThreads(ctx, t0.Add(4*time.Minute)); err != nil || n != 1 {
+		t.Errorf("PruneThreads = %d, %v; want 1 (C1, last used at 2 minutes)", n, err)
+	}
+	if _, ok, _ := s.Thread(ctx, "C2", "2.2"); !ok {
+		t.Error("C2 pruned, want it kept: its newest turn is at 4 minutes")
+	}
+}
+
 // TestThreadTurnsConcurrent adds turns to a thread from many goroutines
 // and two stores on one database: none is lost below the bound.
 func TestThreadTurnsConcurrent(t *testing.T) {
