@@ -128,7 +128,41 @@ func (ix *Index) run(ctx context.Context, q Query) (*trace, error) {
 // query syntax and very long input are made safe, and a question outside the
 // knowledge base gets an Answer with Confident false rather than a guess.
 // The error is non-nil only if ctx ends or the index is closed.
+//
+// A question asked without history is answered from a cache when it was
+// asked before: the content does not change while the process runs.
 func (ix *Index) Answer(ctx context.Context, q Query) (Answer, error) {
+	cacheable := len(q.History) == 0 && len(q.Text) <= maxCachedQuestion
+	if cacheable {
+		if a, ok := ix.answers.Get(q.Text); ok {
+			return a.clone(), nil
+		}
+	}
+	a, err := ix.answer(ctx, q)
+	if err == nil && cacheable {
+		ix.answers.Add(q.Text, a.clone())
+	}
+	return a, err
+}
+
+// Bounds of the answer cache: how many questions, and how long one may be
+// (longer ones are rare, and not asked twice).
+const (
+	answerCacheSize   = 2048
+	maxCachedQuestion = 512
+)
+
+// clone copies what a caller could change in place: the answers and their
+// services.
+func (a Answer) clone() Answer {
+	a.Answers = slices.Clone(a.Answers)
+	for i := range a.Answers {
+		a.Answers[i].Services = slices.Clone(a.Answers[i].Services)
+	}
+	return a
+}
+
+func (ix *Index) answer(ctx context.Context, q Query) (Answer, error) {
 	a := Answer{Question: q.Text, Answers: []Hit{}}
 	t, err := ix.run(ctx, q)
 	if err != nil || !t.dec.confident {

@@ -32,6 +32,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"shipmate/content"
 )
@@ -61,7 +62,8 @@ type Index struct {
 	names    map[string]string  // analyzed term → the service id it names
 	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
 	cache    map[string][]string
-	frozen   bool // build is over: cache is read-only
+	frozen   bool                       // build is over: cache is read-only
+	answers  *lru.Cache[string, Answer] // questions without history, see Answer
 }
 
 // doc is one answerable document: a scenario or a note.
@@ -105,6 +107,10 @@ func New(b *content.Base) (*Index, error) {
 	if ix.analyzer == nil {
 		bi.Close()
 		return nil, errors.New("index mapping: analyzer missing")
+	}
+	if ix.answers, err = lru.New[string, Answer](answerCacheSize); err != nil {
+		bi.Close()
+		return nil, err
 	}
 	if err := ix.build(); err != nil {
 		bi.Close()

@@ -3,7 +3,9 @@ package index_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -132,6 +134,54 @@ func TestAnswer(t *testing.T) {
 		}
 		if len(a.Answers) > index.MaxAnswers {
 			t.Errorf("Answer(%q) returned %d answers, want at most %d", tt.q, len(a.Answers), index.MaxAnswers)
+		}
+	}
+}
+
+// TestAnswerCache: a question asked again is answered as the first time,
+// whatever the caller did to the first answer, and as a fresh index
+// answers it.
+func TestAnswerCache(t *testing.T) {
+	t.Parallel()
+	fresh, err := index.New(content.MustLoadEmbedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	ix := newIndex(t)
+	ctx := context.Background()
+	for _, s := range ix.Base().Scenarios[:20] {
+		q := index.Query{Text: s.Examples[0]}
+		var again index.Answer
+		for range 3 { // the first answer, then two from the cache
+			var err error
+			if again, err = ix.Answer(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			changed := again
+			for i := range changed.Answers {
+				changed.Answers[i].Services[0] = "changed"
+				changed.Answers[i].ID = "changed"
+			}
+			changed.Answers = append(changed.Answers[:0], index.Hit{ID: "changed"})
+		}
+		if again, err = ix.Answer(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Answer(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two indexes may sum a score's parts in another order: scores
+		// agree to rounding.
+		for i := range min(len(again.Answers), len(want.Answers)) {
+			if math.Abs(again.Answers[i].Score-want.Answers[i].Score) > 1e-9*want.Answers[i].Score {
+				t.Errorf("Answer(%q) asked again: answer %d scores %v, want %v", q.Text, i, again.Answers[i].Score, want.Answers[i].Score)
+			}
+			again.Answers[i].Score = want.Answers[i].Score
+		}
+		if !reflect.DeepEqual(again, want) {
+			t.Errorf("Answer(%q) asked again = %+v, want %+v", q.Text, again, want)
 		}
 	}
 }
