@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,16 +38,17 @@ type loadResult struct {
 	ackP50, ackP99, ackMax             time.Duration
 	replyP50, replyP99, replyMax       time.Duration
 	elapsed                            time.Duration
-	peakRSS                            int64 // bytes, VmHWM of the test process (fake Slack included) during the run
+	cpu                                time.Duration // user+system CPU of the test process (fake Slack included) during the run
+	peakRSS                            int64         // bytes, VmHWM of the test process (fake Slack included) during the run
 	duplicateReplies, unansweredEvents int
 }
 
 func (r loadResult) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
-	return fmt.Sprintf("sent %d in %v; acked %d (p50 %s, p99 %s, max %s); replies %d (p50 %s, p99 %s, max %s), %d duplicate, %d missing; peak RSS %.1f MB",
+	return fmt.Sprintf("sent %d in %v; acked %d (p50 %s, p99 %s, max %s); replies %d (p50 %s, p99 %s, max %s), %d duplicate, %d missing; CPU %.0f µs a mention; peak RSS %.1f MB",
 		r.sent, r.elapsed.Round(time.Millisecond), r.acked, ms(r.ackP50), ms(r.ackP99), ms(r.ackMax),
 		r.replies, ms(r.replyP50), ms(r.replyP99), ms(r.replyMax), r.duplicateReplies, r.unansweredEvents,
-		float64(r.peakRSS)/(1<<20))
+		float64(r.cpu)/float64(time.Microsecond)/float64(max(r.sent, 1)), float64(r.peakRSS)/(1<<20))
 }
 
 // runLoad sends n mentions at rate per second through a fake Slack to
@@ -89,6 +91,7 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 	}
 
 	resetPeakRSS(tb)
+	cpuBefore := processCPU()
 
 	sentAt := make(map[string]time.Time, n) // mention ts → when sent
 	acks := make([]<-chan fakeslack.Ack, 0, n)
@@ -120,6 +123,7 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 		tb.Errorf("waiting for replies: %v (%d of %d)", err, len(posts), r.acked)
 	}
 	r.elapsed = time.Since(began)
+	r.cpu = processCPU() - cpuBefore
 	answered := map[string]int{}
 	var replyLat []time.Duration
 	for _, p := range posts {
@@ -200,6 +204,15 @@ func resetPeakRSS(tb testing.TB) {
 	}
 }
 
+// processCPU is the user and system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // peakRSS reads the process's peak resident set size (VmHWM) from
 // /proc/self/status, or returns -1 where there is none.
 func peakRSS(tb testing.TB) int64 {
@@ -251,6 +264,8 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(ms(bare.replyP99), "bare-reply-p99-ms")
 	b.ReportMetric(float64(r.replyP99)/float64(max(bare.replyP99, 1)), "reply-p99-x-bare")
 	b.ReportMetric(float64(r.peakRSS)/(1<<20), "peak-rss-MB")
+	b.ReportMetric(float64(r.cpu)/float64(time.Microsecond)/float64(max(r.sent, 1)), "cpu-us/mention")
+	b.ReportMetric(float64(bare.cpu)/float64(time.Microsecond)/float64(max(bare.sent, 1)), "bare-cpu-us/mention")
 	checkLoadTargets(b, r, bare)
 }
 
@@ -291,6 +306,7 @@ func medianResult(rs []loadResult) loadResult {
 	out.ackP99 = med(func(r loadResult) time.Duration { return r.ackP99 })
 	out.replyP50 = med(func(r loadResult) time.Duration { return r.replyP50 })
 	out.replyP99 = med(func(r loadResult) time.Duration { return r.replyP99 })
+	out.cpu = med(func(r loadResult) time.Duration { return r.cpu })
 	return out
 }
 
