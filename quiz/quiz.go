@@ -86,6 +86,10 @@ const (
 	// lockRetry is how soon the scheduler lock is asked for again after
 	// the database failed to answer.
 	lockRetry = 5 * time.Second
+	// lostLockPause is how long a scheduler that lost the lock waits before
+	// asking for it again, leaving it to a standby (which asks every half
+	// second).
+	lostLockPause = 2 * time.Second
 	// awaitLimit bounds how long PostNow and RevealNow wait for the scheduler.
 	awaitLimit = publishTimeout + 5*time.Second
 	// DefaultShutdownGrace is Options.ShutdownGrace's default.
@@ -168,6 +172,7 @@ type Quiz struct {
 	revealFails map[int64]int
 	shown       map[int64]int   // answer count last shown, by quiz
 	postErrs    map[int64]error // the last failed post of a quiz, for PostNow
+	postFails   map[int64]postFail
 
 	kick   chan struct{} // wakes the count loop
 	wakeup chan struct{} // wakes the scheduler
@@ -193,6 +198,7 @@ func New(cfg Config, st Store, pub Publisher, bank []content.Question, opts Opti
 		revealFails: map[int64]int{},
 		shown:       map[int64]int{},
 		postErrs:    map[int64]error{},
+		postFails:   map[int64]postFail{},
 		kick:        make(chan struct{}, 1),
 		wakeup:      make(chan struct{}, 1),
 		ticked:      make(chan struct{}),
@@ -275,7 +281,15 @@ func (q *Quiz) Run(ctx context.Context) error {
 		q.lead(ctx, term)
 		term.Release()
 		if ctx.Err() == nil {
-			q.log.Warn("quiz: lost the scheduler lock (database connection dropped); waiting to take it again")
+			// A replica whose database connection dropped steps back for
+			// a moment, so a healthy one takes over first.
+			q.log.Warn("quiz: lost the scheduler lock (database connection dropped); standing by to take it again", "after", lostLockPause)
+			t := time.NewTimer(lostLockPause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
 		}
 	}
 	return nil
@@ -509,16 +523,25 @@ func (q *Quiz) post(ctx context.Context, term Term, qr QuizRecord) (time.Time, e
 		return err
 	})
 	q.stateMu.Lock()
+	var fail postFail
 	if err != nil {
 		q.postErrs[qr.ID] = err
+		fail = q.postFails[qr.ID]
+		fail.n++
+		fail.until = started.Add(postBackoff(fail.n))
+		q.postFails[qr.ID] = fail
 	} else {
 		delete(q.postErrs, qr.ID)
+		delete(q.postFails, qr.ID)
 	}
 	q.stateMu.Unlock()
 	if err != nil {
 		// It may have gone out all the same (a timeout, a 5xx after
-		// posting): reconcile looks for it before posting again.
-		return started.Add(min(retryAfter, publishTimeout)), fmt.Errorf("post quiz %d for slot %s (will look for it in Slack before trying again): %w", qr.ID, qr.SlotKey, err)
+		// posting): reconcile looks for it before posting again, and not
+		// before fail.until, so a post Slack keeps refusing (the bot is
+		// not in the channel, say) is tried less and less often.
+		return fail.until, fmt.Errorf("post quiz %d for slot %s (attempt %d; will look for it in Slack and try again in %v): %w",
+			qr.ID, qr.SlotKey, fail.n, fail.until.Sub(started).Round(time.Second), err)
 	}
 	if !q.recordPost(ctx, qr, ts, q.clock.Now(), "posted") {
 		return q.clock.Now().Add(retryAfter), nil
@@ -547,6 +570,22 @@ func (q *Quiz) recordPost(ctx context.Context, qr QuizRecord, ts string, postedA
 	q.log.Info("quiz: "+how, "slot", qr.SlotKey, "quiz", qr.ID, "question", qr.Question.ID, "ts", ts, "late", qr.Late, "review", qr.Review)
 	q.poke() // its reveal time is set
 	return true
+}
+
+// postFail counts a quiz's consecutive failed posts in this process.
+type postFail struct {
+	n     int
+	until time.Time // no new attempt (nor a look in Slack) before this
+}
+
+// maxPostBackoff caps the wait between attempts at a post Slack refuses.
+const maxPostBackoff = 10 * time.Minute
+
+// postBackoff is the wait after the nth consecutive failed post of a quiz:
+// publishTimeout (no earlier call can still land by then), doubling up to
+// maxPostBackoff.
+func postBackoff(n int) time.Duration {
+	return min(publishTimeout<<min(n-1, 10), maxPostBackoff)
 }
 
 // reconcile settles the claimed slots: PostNow requests are posted, and
@@ -612,7 +651,14 @@ func (q *Quiz) reconcileSlot(ctx context.Context, term Term, s SlotRecord, now t
 		return q.post(ctx, term, qr)
 	}
 
-	// The post was tried and its outcome is unknown: look in Slack.
+	// The post was tried and its outcome is unknown: look in Slack, once
+	// the back-off after a failed attempt is over.
+	q.stateMu.Lock()
+	fail := q.postFails[qr.ID]
+	q.stateMu.Unlock()
+	if now.Before(fail.until) {
+		return fail.until, nil
+	}
 	ts, found, err := q.find(ctx, func(ctx context.Context) (string, bool, error) {
 		return q.pub.FindQuiz(ctx, postOf(qr), qr.PostStartedAt.Add(-time.Minute))
 	})

@@ -538,7 +538,7 @@ func TestLateMeansDownAtSlotTime(t *testing.T) {
 		wantLate   bool
 	}{
 		{"up at 09:00, Slack failed, retried 15 s later: not late", mon(0, 8, 0), 1, mon(0, 9, 0).Add(15 * time.Second), false},
-		{"up at 09:00, Slack failed twice: still not late", mon(0, 8, 0), 2, mon(0, 9, 0).Add(30 * time.Second), false},
+		{"up at 09:00, Slack failed twice, backed off: still not late", mon(0, 8, 0), 2, mon(0, 9, 0).Add(45 * time.Second), false},
 		{"started at 09:00:30: not late", mon(0, 9, 0).Add(30 * time.Second), 0, mon(0, 9, 0).Add(30 * time.Second), false},
 		{"started at 09:05: late", mon(0, 9, 5), 0, mon(0, 9, 5), true},
 		{"started at 09:05, Slack failed once: late", mon(0, 9, 5), 1, mon(0, 9, 5).Add(15 * time.Second), true},
@@ -656,4 +656,43 @@ func TestPostNowRecordedAfterStoreError(t *testing.T) {
 	if r, err := e.st.Quiz(t.Context(), p.QuizID); err != nil || r.MessageTS != p.MessageTS || !r.PostedAt.Equal(mon(0, 8, 0)) {
 		t.Errorf("stored quiz = %+v, %v; want recorded as posted at 08:00", r, err)
 	}
+}
+
+// TestRejectedPostBacksOff: a post Slack keeps refusing (the bot was
+// removed from the channel, say) is tried again after 15 s, then 30 s,
+// 1 min and so on up to 10 minutes apart, not every few seconds, and the
+// slot is given up once past its grace.
+func TestRejectedPostBacksOff(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, mon(0, 8, 59))
+	var mu sync.Mutex
+	var tries []time.Time
+	e.pub.PostQuizFunc = func(ctx context.Context, p quiz.Post, qu content.Question) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		tries = append(tries, e.clk.Now())
+		return "", errors.New("not_in_channel")
+	}
+	e.start()
+	e.runUntil(mon(0, 12, 0))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tries) < 5 || len(tries) > 25 {
+		t.Fatalf("%d attempts in 3 hours, want a handful, backing off", len(tries))
+	}
+	want := 15 * time.Second
+	for i := 1; i < len(tries); i++ {
+		gap := tries[i].Sub(tries[i-1])
+		if gap < want {
+			t.Errorf("attempt %d came %v after the one before, want at least %v", i+1, gap, want)
+		}
+		want = min(2*want, 10*time.Minute)
+	}
+	if last := tries[len(tries)-1]; last.After(mon(0, 11, 0).Add(time.Minute)) {
+		t.Errorf("last attempt at %v, want none after the slot's 2 h grace", last)
+	}
+	if got := e.slotState("C0QUIZ@2025-06-02T09:00:00"); got == quiz.SlotClaimed {
+		t.Errorf("slot still claimed after its grace, want it given up")
+	}
+	t.Logf("%d attempts, from %v to %v", len(tries), tries[0].Format("15:04:05"), tries[len(tries)-1].Format("15:04:05"))
 }

@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,11 +121,65 @@ func (s *Store) lockSQLite(ctx context.Context, name string) (quiz.Term, error) 
 	}
 	t := newTerm(epoch)
 	unsub := s.hub.subscribe(t)
+	wctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		watchWakeFile(wctx, s.path+wakeSuffix, t)
+	}()
 	t.release = func() {
 		unsub()
+		stop()
+		<-done
 		f.Close()
 	}
 	return t, nil
+}
+
+// Processes that share one SQLite file (a rolling deploy on a shared
+// volume, say) wake each other's scheduler through a small file beside
+// the database: every wake-up rewrites it, and the scheduling process
+// reads it every lockPoll. The file holds the writer's pid, a counter and
+// the kind of wake-up.
+const wakeSuffix = ".wake"
+
+var wakeSeq atomic.Int64
+
+// touchWake tells a scheduler in another process that shares the file.
+func (s *Store) touchWake(kind string) {
+	line := fmt.Sprintf("%d %d %s\n", os.Getpid(), wakeSeq.Add(1), kind)
+	_ = os.WriteFile(s.path+wakeSuffix, []byte(line), 0o640)
+}
+
+// watchWakeFile pokes t for each wake-up another process writes to path,
+// until ctx ends.
+func watchWakeFile(ctx context.Context, path string, t *term) {
+	last, _ := os.ReadFile(path)
+	tick := time.NewTicker(lockPoll)
+	defer tick.Stop()
+	self := strconv.Itoa(os.Getpid()) + " "
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || bytes.Equal(b, last) {
+			continue
+		}
+		last = b
+		line := string(b)
+		switch {
+		case strings.HasPrefix(line, self):
+			// This process's own, delivered through the hub already.
+		case strings.HasSuffix(strings.TrimSpace(line), " "+kindAnswer):
+			t.poke(kindAnswer)
+		default:
+			// A request, or a file caught mid-write: look at the store.
+			t.poke(kindRequest)
+		}
+	}
 }
 
 func (s *Store) lockPostgres(ctx context.Context, name string) (quiz.Term, error) {
@@ -225,12 +283,18 @@ func (s *Store) notify(ctx context.Context, t tx, kind string) error {
 	return err
 }
 
-// wakeLocal wakes a scheduler of this process at once.
-func (s *Store) wakeLocal(kind string) { s.hub.wake(kind) }
+// wakeLocal wakes a scheduler of this process at once, and one of another
+// process sharing the SQLite file within lockPoll.
+func (s *Store) wakeLocal(kind string) {
+	s.hub.wake(kind)
+	if !s.pg {
+		s.touchWake(kind)
+	}
+}
 
 // hubs are the SQLite files' hubs, so that every Store of a file in this
-// process wakes its scheduler. (Processes sharing a file do not wake each
-// other; the scheduler's poll interval covers that setup.)
+// process wakes its scheduler. (Processes sharing a file wake each other
+// through the wake file.)
 var hubs sync.Map
 
 func hubFor(path string) *hub {

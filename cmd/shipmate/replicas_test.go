@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"shipmate/internal/fakeslack"
 	"shipmate/store"
 	"shipmate/store/storetest"
@@ -318,6 +320,88 @@ func TestReplicasScheduleOnce(t *testing.T) {
 		t.Errorf("%d quizzes recorded as posted in PostgreSQL, %d in Slack", posted, len(byQuiz))
 	}
 	t.Logf("%d slots posted, each once, across a rolling restart and a SIGKILL", len(byQuiz))
+}
+
+// TestReplicasSchedulerConnectionDropped: PostgreSQL ends the scheduler's
+// lock session (pg_terminate_backend, as a failover or an idle-session
+// killer would): the advisory lock is gone, so the holder stops
+// scheduling and the standby takes over; 3-second slots go on, each
+// posted once.
+func TestReplicasSchedulerConnectionDropped(t *testing.T) {
+	t.Parallel()
+	db := storetest.PostgresURL(t)
+	srv := fakeslack.New()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	slots := []string{"QUIZ_SCHEDULE=@every 3s", "QUIZ_GRACE=0", "QUIZ_REVEAL_AFTER=2s"}
+	rs := startReplicas(t, ctx, srv, 2, db, slots...)
+	logs := func() string { return "--- replica 1\n" + rs[0].Logs() + "--- replica 2\n" + rs[1].Logs() }
+	waitQuiz(t, ctx, srv, "CQUIZ", "2 questions", func(ms []quizMsg) bool { return len(ofKind(ms, "question")) >= 2 }, logs)
+	holder, standby := rs[0], rs[1]
+	for strings.Count(holder.Logs(), "this process runs the quiz scheduler") == 0 {
+		holder, standby = standby, holder
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no scheduler:\n%s", logs())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var pid int
+	err = conn.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&pid)
+	if err != nil {
+		t.Fatalf("find the scheduler's lock session: %v", err)
+	}
+	var ended bool
+	if err := conn.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ended); err != nil || !ended {
+		t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ended, err)
+	}
+	dropped := time.Now()
+	waitLog(t, ctx, holder, "lost the scheduler lock")
+	waitLog(t, ctx, standby, "this process runs the quiz scheduler")
+	t.Logf("standby took over %v after the lock session ended", time.Since(dropped).Round(time.Millisecond))
+	before := len(ofKind(quizMessages(srv, "CQUIZ"), "question"))
+	waitQuiz(t, ctx, srv, "CQUIZ", "2 more questions", func(ms []quizMsg) bool { return len(ofKind(ms, "question")) >= before+2 }, logs)
+	if n := strings.Count(holder.Logs(), "this process runs the quiz scheduler"); n != 1 {
+		t.Errorf("the replica that lost the lock took it %d times, want once (the standby holds it)", n)
+	}
+
+	// The old holder stopped: every slot posted once, and PostgreSQL has
+	// them all.
+	rs[0].stop(t)
+	rs[1].stop(t)
+	byQuiz := map[string]int{}
+	for _, m := range ofKind(quizMessages(srv, "CQUIZ"), "question") {
+		byQuiz[m.QuizID]++
+	}
+	for id, n := range byQuiz {
+		if n != 1 {
+			t.Errorf("quiz %s posted %d times", id, n)
+		}
+	}
+	var posted, slotsPosted, epoch int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM quizzes WHERE posted_at IS NOT NULL`).Scan(&posted); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM slots WHERE state = 'posted'`).Scan(&slotsPosted); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT epoch FROM scheduler WHERE name = 'CQUIZ'`).Scan(&epoch); err != nil {
+		t.Fatal(err)
+	}
+	if posted != len(byQuiz) || slotsPosted != len(byQuiz) {
+		t.Errorf("PostgreSQL has %d posted quizzes and %d posted slots, Slack %d questions", posted, slotsPosted, len(byQuiz))
+	}
+	if epoch < 2 {
+		t.Errorf("scheduler epoch %d, want a second term after the takeover", epoch)
+	}
 }
 
 // TestServeDatabaseURLErrors: a bad DATABASE_URL stops start-up with a
