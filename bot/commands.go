@@ -65,6 +65,10 @@ type Commands struct {
 	pick     func(n int) int // random choice, injectable for tests
 	quiz     QuizService     // nil: no daily quiz
 	now      func() time.Time
+	// written, when set, waits until the records a bot handed over to be
+	// written behind its replies are in the store (the gaps report reads
+	// the store).
+	written func(ctx context.Context)
 }
 
 // NewCommands returns the shared command table over an answerer and the

@@ -429,6 +429,9 @@ func GapsCommand(st GapStore, conf Conversation, now func() time.Time) Command {
 			if !ok {
 				return Reply{Text: "Which period? `gaps week` or `gaps month`.", Private: true}, nil
 			}
+			if c != nil && c.written != nil {
+				c.written(ctx) // a question declined a moment ago is in the report
+			}
 			until := now()
 			since := until.Add(-min(d, max(conf.GapsRetention, 24*time.Hour)))
 			r, err := LoadGapReport(ctx, st, since, until)

@@ -57,13 +57,14 @@ type recorder struct {
 	running bool                 // the writer runs; otherwise records are written at once
 	stop    chan struct{}        // closed: write what is left, then end
 	done    chan struct{}        // closed when the writer has ended
+	syncs   chan chan struct{}   // write now, then close the channel sent
 }
 
 func newRecorder(mem Memory, keep int, log *slog.Logger, m *metrics.Metrics) *recorder {
 	return &recorder{
 		mem: mem, keep: keep, log: log, metrics: m,
 		slots: make(chan struct{}, maxQueued), wake: make(chan struct{}, 1),
-		pending: map[threadKey][]Turn{},
+		pending: map[threadKey][]Turn{}, syncs: make(chan chan struct{}),
 	}
 }
 
@@ -197,6 +198,10 @@ func (r *recorder) run(stop, done chan struct{}) {
 	for {
 		select {
 		case <-r.wake:
+		case s := <-r.syncs:
+			r.flush()
+			close(s)
+			continue
 		case <-stop:
 			r.flush()
 			return
@@ -204,12 +209,40 @@ func (r *recorder) run(stop, done chan struct{}) {
 		delay.Reset(batchDelay)
 		select {
 		case <-delay.C:
+		case s := <-r.syncs:
+			delay.Stop()
+			r.flush()
+			close(s)
+			continue
 		case <-stop:
 			delay.Stop()
 			r.flush()
 			return
 		}
 		r.flush()
+	}
+}
+
+// sync returns once what was handed over before it was called is written
+// (or ctx ends), for a reader that must see it: the gaps report.
+func (r *recorder) sync(ctx context.Context) {
+	r.mu.Lock()
+	running, done := r.running, r.done
+	r.mu.Unlock()
+	if !running {
+		return // records are written as they come
+	}
+	s := make(chan struct{})
+	select {
+	case r.syncs <- s:
+	case <-done:
+		return
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-s:
+	case <-ctx.Done():
 	}
 }
 

@@ -74,6 +74,9 @@ func (b *Bot) initConversation() {
 		conf.GapsRetention = DefaultGapsRetention
 	}
 	b.convo = &convo{mem: mem, rec: newRecorder(mem, keepTurns, b.log, b.metrics), conf: conf, now: time.Now}
+	if b.cmds != nil {
+		b.cmds.written = b.convo.rec.sync
+	}
 	b.HandleAction(ActionHelpful, b.feedback)
 	b.HandleAction(ActionNotHelpful, b.feedback)
 	b.HandleAction(ActionShareThread, b.shareInThread)
