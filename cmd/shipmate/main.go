@@ -71,21 +71,27 @@ type command struct {
 	args    string // what follows the name on the usage line
 	summary string
 	run     func(context.Context, env) error
+	detail  string // more for --help
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"ask", `[--json] [--explain] "QUESTION"`, "answer one question", cmdAsk},
-		{"chat", "", "talk to Shipmate in the terminal", cmdChat},
-		{"quiz", "[--id ID]", "answer one quiz question in the terminal (ID: that question)", cmdQuiz},
-		{"validate", "[--max-age AGE] [DIR]", "check a content directory (default: the built-in one)", cmdValidate},
-		{"eval", "[--min-precision P] [--min-abstain A] FILE.jsonl", "measure answer quality on labelled questions", cmdEval},
-		{"serve", "", "run the Slack bot (configured by the environment: see .env.example)", cmdServe},
-		{"healthcheck", "[--url URL] [--timeout D]", "exit 0 if the serve on HTTP_ADDR is ready, 1 if not", cmdHealthcheck},
-		{"gaps", "[week|month]", "the most-asked questions without a good answer", cmdGaps},
-		{"version", "", "print the version, commit and Go version", cmdVersion},
+		{"ask", `[--json] [--explain] "QUESTION"`, "answer one question", cmdAsk, ""},
+		{"chat", "", "talk to Shipmate in the terminal", cmdChat,
+			"Type a question, or a command: help lists them. On a terminal, the arrow keys\n" +
+				"edit the line and recall earlier ones; Ctrl-D, Ctrl-C or exit leaves. A practice\n" +
+				"question (quiz) takes its answer until the next one. From a pipe, chat answers\n" +
+				"each line, plain, with no prompt. NO_COLOR turns colour off."},
+		{"quiz", "[--id ID]", "answer one quiz question in the terminal (ID: that question)", cmdQuiz, ""},
+		{"validate", "[--max-age AGE] [DIR]", "check a content directory (default: the built-in one)", cmdValidate, ""},
+		{"eval", "[--min-precision P] [--min-abstain A] FILE.jsonl", "measure answer quality on labelled questions", cmdEval, ""},
+		{"serve", "", "run the Slack bot (configured by the environment: see .env.example)", cmdServe,
+			"serve also reads .env in the working directory; a variable set in the environment wins over the file."},
+		{"healthcheck", "[--url URL] [--timeout D]", "exit 0 if the serve on HTTP_ADDR is ready, 1 if not", cmdHealthcheck, ""},
+		{"gaps", "[week|month]", "the most-asked questions without a good answer", cmdGaps, ""},
+		{"version", "", "print the version, commit and Go version", cmdVersion, ""},
 	}
 }
 
@@ -189,6 +195,9 @@ func (e env) usageErr(fs *flag.FlagSet, format string, a ...any) error {
 func (e env) help(fs *flag.FlagSet) string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "usage: %s\n\n%s.", e.cmd.line(), strings.ToUpper(e.cmd.summary[:1])+e.cmd.summary[1:])
+	if e.cmd.detail != "" {
+		b.WriteString("\n\n" + e.cmd.detail)
+	}
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {

@@ -217,3 +217,42 @@ func TestChatTerminalCtrlC(t *testing.T) {
 		t.Errorf("the widest line has %d columns, want more than 80 and at most 120 on a 120-column terminal", wide)
 	}
 }
+
+// TestQuizTerminalCtrlC: Ctrl-C at quiz's prompt (a signal: quiz reads in
+// the terminal's normal mode) leaves with status 0 and gives the answer.
+func TestQuizTerminalCtrlC(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := shipmateCmd(t, ctx, []string{"NO_COLOR=1"}, "quiz")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 60, Rows: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(out.String(), "Your answer (") {
+		n, err := tty.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("quiz ended before its prompt: %v\n%s", err, out.String())
+		}
+	}
+	if _, err := tty.Write([]byte("\x03")); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := tty.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			break // EIO: quiz has exited
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("quiz after Ctrl-C: %v, want exit status 0\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "The answer to") {
+		t.Errorf("quiz after Ctrl-C =\n%s\nwant the answer given", out.String())
+	}
+}

@@ -237,10 +237,12 @@ func cmdQuiz(ctx context.Context, e env) error {
 		if interactive {
 			fmt.Fprintf(e.stdout, "Your answer (%s): ", choiceLetters(len(q.Choices)))
 		}
-		line, err := in.ReadLine()
-		if errors.Is(err, io.EOF) {
-			// Leaving without an answer still shows it.
-			fmt.Fprintln(e.stdout)
+		line, err := readLine(ctx, in.ReadLine)
+		if errors.Is(err, io.EOF) || ctx.Err() != nil {
+			// Leaving without an answer (Ctrl-D, Ctrl-C) still shows it.
+			if interactive {
+				fmt.Fprintln(e.stdout)
+			}
 			say(bot.Reveal(q, b.Note(q.Note)))
 			return nil
 		}
