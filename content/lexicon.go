@@ -92,6 +92,7 @@ type Cues struct {
 	// recommending it is demoted even when the service could in general
 	// meet the need.
 	Failing []string `yaml:"failing"`
+
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
 	Followup []string `yaml:"followup"`

@@ -69,7 +69,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// A pasted error is troubleshooting, not a choice, unless it is on AWS
 	// and the question asks for something ("… docker hub 429, what's the
 	// AWS-side fix?").
-	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice):
+	// So is one naming a container service with a feature the knowledge base
+	// has a phrase for ("eks fargate pods stuck in Pending, no matching
+	// fargate profile?").
+	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice && (u.phrase == "" || len(u.wanted()) == 0)):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
@@ -87,6 +90,8 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		meets = true
 	}
 	switch {
+	case d.anchored && ix.generic(u) && u.outside:
+		d.reason = "about a container tool and another product (GitHub Actions, nginx), nothing about AWS"
 	case d.anchored && ix.generic(u):
 		// "helm upgrade says another operation is in progress": container
 		// words alone, nothing about AWS, no requirement and no request for
@@ -116,7 +121,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		// Nothing anchors it: the best documents must cover nearly all of it
 		// and the best must meet a need, or "how do I write a Dockerfile for
 		// a go app" would find an answer.
-		d.confident = len(u.units) >= 3 && share >= minShare && d.total > 0 && d.nearCovered/d.total >= minShareNear && d.met > 0
+		// The need must be the question's own: "EC2 instance stuck in
+		// stopping" names EC2, it does not ask for instances.
+		d.confident = len(u.units) >= 3 && share >= minShare && d.total > 0 && d.nearCovered/d.total >= minShareNear && d.met > 0 && u.ownNeeds
 		if d.confident {
 			d.reason = "nothing specific to containers, but the best documents cover almost all of it"
 		} else {
@@ -142,10 +149,10 @@ func (ix *Index) requires(u *understanding) bool {
 }
 
 // generic reports whether the question says nothing about AWS: no AWS
-// word or service, no keyword phrase of the knowledge base, no request for
-// a service or a counterpart, and no requirement beyond where it runs.
+// word or service, no request for a service or a counterpart, and no
+// requirement beyond where it runs.
 func (ix *Index) generic(u *understanding) bool {
-	return !u.aws && u.phrase == "" && !u.choice && !u.equivalent && !u.followup && !ix.requires(u)
+	return !u.aws && !u.choice && !u.equivalent && !u.followup && !ix.requires(u)
 }
 
 // runs reports whether the question describes something to run: a need

@@ -56,14 +56,17 @@ type Index struct {
 	docs     map[string]*doc // by Bleve id
 	lex      *lexicon
 	vocab    *vocabulary
-	known    map[string]bool    // analyzed terms present in any document
-	df       map[string]int     // analyzed term → how many documents contain it
-	anchors  map[string]bool    // analyzed terms that put a question in the domain
-	names    map[string]string  // analyzed term → the service id it names
-	phrases  map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
-	cache    map[string][]string
-	frozen   bool                       // build is over: cache is read-only
-	answers  *lru.Cache[string, Answer] // questions without history, see Answer
+	known    map[string]bool   // analyzed terms present in any document
+	df       map[string]int    // analyzed term → how many documents contain it
+	anchors  map[string]bool   // analyzed terms that put a question in the domain
+	names    map[string]string // analyzed term → the service id it names
+	// multi holds, for the last term of a service id of several words
+	// ("app-runner"), all its terms: "runner" names App Runner only after "app".
+	multi   map[string][]string
+	phrases map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
+	cache   map[string][]string
+	frozen  bool                       // build is over: cache is read-only
+	answers *lru.Cache[string, Answer] // questions without history, see Answer
 }
 
 // doc is one answerable document: a scenario or a note.
@@ -101,6 +104,7 @@ func New(b *content.Base) (*Index, error) {
 		df:       map[string]int{},
 		anchors:  map[string]bool{},
 		names:    map[string]string{},
+		multi:    map[string][]string{},
 		cache:    map[string][]string{},
 		phrases:  map[[2]string]bool{},
 	}
@@ -272,10 +276,14 @@ func (ix *Index) build() error {
 			if len(words(a)) > 1 && a != s.ID {
 				continue
 			}
-			for _, t := range ix.terms(a) {
+			ts := ix.terms(a)
+			for _, t := range ts {
 				if !generic[t] {
 					ix.names[t] = s.ID
 				}
+			}
+			if len(ts) > 1 {
+				ix.multi[ts[len(ts)-1]] = ts
 			}
 		}
 		targetText = append(targetText, s.Name, strings.Join(s.Aliases, " "))

@@ -97,8 +97,13 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		}
 		// "No: Lambda images stop at 10 GB; use ECS on Fargate": what to use
 		// instead comes first.
-		if v := u.verdict; v != nil && !v.Can && len(v.Instead) > 0 && containsAll(d.services, v.Instead) {
-			c.apply("recommends what to use instead of "+v.Service, 1+insteadBoost)
+		if v := u.verdict; v != nil && !v.Can && len(v.Instead) > 0 {
+			switch {
+			case containsAll(d.services, v.Instead):
+				c.apply("recommends what to use instead of "+v.Service, 1+insteadBoost)
+			case !slices.ContainsFunc(d.primary(), func(s string) bool { return slices.Contains(v.Instead, s) }):
+				c.apply("does not recommend the way out of "+v.Service+"'s limit", noWayOutFactor)
+			}
 		}
 		if len(u.choices) > 0 {
 			if out := ix.outsideChoices(u.choices, d); out != "" {
@@ -242,6 +247,9 @@ const (
 	// leavingFactor demotes a document recommending the service the user is
 	// moving away from, unless it meets one of the needs.
 	leavingFactor = 0.35
+	// noWayOutFactor demotes a document that recommends none of the
+	// services a verdict says to use instead.
+	noWayOutFactor = 0.5
 	// choiceFactor demotes a document outside the services a question
 	// chooses among.
 	choiceFactor = 0.4

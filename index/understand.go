@@ -267,7 +267,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 	}
 	u.words = ws
-	negated := lx.negations(ws, n.clause)
+	negated := lx.negations(ws, n.clause, func(w string) bool { return len(ix.wordTerms(w)) > 0 })
 	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
@@ -279,7 +279,11 @@ func (ix *Index) read(n normalized) understanding {
 		if negated[i] || complained[i] {
 			// A complaint ("a chore") only gives phrases their negated
 			// meaning; it does not turn what they name against the user.
-			if m, k := lx.negated.longest(ws[i:end]); k > 0 && (negated[i] || !m.against) {
+			m, k := lx.negated.longest(ws[i:end])
+			if k > 0 && m.against && ix.modifier(ws[i:i+k], ws[i+k:end]) {
+				k = 0
+			}
+			if k > 0 && (negated[i] || !m.against) {
 				phrase := strings.Join(ws[i:i+k], " ")
 				un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k])}
 				if m.against {
@@ -315,7 +319,8 @@ func (ix *Index) read(n normalized) understanding {
 		if own := ix.wordTerms(ws[i]); len(own) > 0 {
 			// "no containers" does not put a question about Lambda zips in
 			// the domain.
-			un := unit{text: ws[i], own: own, terms: own, pos: i, clause: n.clause[i], fixed: fixed[i], negated: negated[i] && (ix.namesService(own) || ix.anchorTerms(own))}
+			un := unit{text: ws[i], own: own, terms: own, pos: i, clause: n.clause[i], fixed: fixed[i],
+				negated: negated[i] && (ix.namesService(own) || ix.anchorTerms(own)) && !ix.modifier(ws[i:i+1], ws[i+1:end])}
 			u.add(ix, un)
 		}
 		i++
@@ -391,9 +396,14 @@ func clauseEnd(clause []int, i int) int {
 // add appends a unit and records what it says about the question.
 func (u *understanding) add(ix *Index, un unit) {
 	un.anchor = ix.anchoring(un)
-	u.anchored = u.anchored || un.anchor
 	for _, t := range un.own {
 		if s, ok := ix.names[t]; ok {
+			if seq := ix.multi[t]; seq != nil {
+				if !u.wholeName(ix, un, seq) {
+					continue // a gitlab "runner" is not App Runner
+				}
+				un.anchor = true
+			}
 			un.service = s
 			if !un.negated && !slices.Contains(u.named, s) {
 				u.named = append(u.named, s)
@@ -401,7 +411,30 @@ func (u *understanding) add(ix *Index, un unit) {
 			break
 		}
 	}
+	u.anchored = u.anchored || un.anchor
 	u.units = append(u.units, un)
+}
+
+// wholeName reports whether a service name of several terms is all there:
+// in the unit itself ("app runner"), or in the words that end with it.
+func (u *understanding) wholeName(ix *Index, un unit, seq []string) bool {
+	if containsRun(un.own, seq) {
+		return true
+	}
+	if un.pos < 0 || un.pos+1 < len(seq) || un.pos >= len(u.words) {
+		return false
+	}
+	return slices.Equal(ix.terms(strings.Join(u.words[un.pos+1-len(seq):un.pos+1], " ")), seq)
+}
+
+// containsRun reports whether seq occurs in ts as consecutive items.
+func containsRun(ts, seq []string) bool {
+	for i := 0; i+len(seq) <= len(ts); i++ {
+		if slices.Equal(ts[i:i+len(seq)], seq) {
+			return true
+		}
+	}
+	return false
 }
 
 // cues works out how the question treats the services it names: which it
@@ -519,21 +552,35 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 	u.doubted = slices.DeleteFunc(u.doubted, func(s string) bool { return slices.Contains(u.leaving, s) })
 	// "App Runner, Beanstalk or ECS?": a comparison cue in a clause naming
 	// two or more services (or one and another product) is a choice.
+	// The other product must be in the clauses the choice spans: "do we
+	// need k8s or something simpler" is no choice because a sentence
+	// before it mentions postgres.
+	clauseWords := func(lo, hi int) []string {
+		var ws []string
+		for i, w := range u.words {
+			if u.clause[i] >= lo && u.clause[i] <= hi {
+				ws = append(ws, w)
+			}
+		}
+		return ws
+	}
 	for _, at := range lx.comparison.find(u.words) {
 		c := u.clause[at]
 		named := inClause(c)
+		lo := c
 		// an "or" list runs over commas: look at the clauses it joins
 		for c2 := c - 1; c2 >= 0 && len(named) > 0; c2-- {
 			more := inClause(c2)
 			if len(more) == 0 {
 				break
 			}
+			lo = c2
 			for _, s := range more {
 				named = appendNew(named, s)
 			}
 		}
 		others := 0
-		if lx.outside.anywhere(u.words) {
+		if lx.outside.anywhere(clauseWords(lo, c)) {
 			others = 1
 		}
 		if len(named) >= 2 || len(named) == 1 && others > 0 {
@@ -578,8 +625,9 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 		// A service's name expresses a need ("EKS": the Kubernetes API) only
 		// when it is the one service the question names and wants: "fargate
 		// or the ec2 launch type?" weighs what it names, and "ECS + Fargate
-		// needs too much setup, anything simpler?" leaves it.
-		if un.service != "" && (slices.Contains(u.leaving, un.service) || slices.Contains(u.doubted, un.service) ||
+		// needs too much setup, anything simpler?" leaves it. A negated
+		// name ("no k8s people") is a requirement whatever else is named.
+		if un.service != "" && !un.negated && (slices.Contains(u.leaving, un.service) || slices.Contains(u.doubted, un.service) ||
 			len(u.named) > 1 && (u.comparison || allNames(ix, un.own))) {
 			continue
 		}
@@ -820,8 +868,10 @@ func (lx *lexicon) isDefinition(ws []string) bool {
 }
 
 // negations marks the words a negating word covers: the words after it, up
-// to the lexicon's reach or the end of its clause.
-func (lx *lexicon) negations(ws []string, clause []int) []bool {
+// to the lexicon's reach or the end of its clause. Only words with meaning
+// count towards the reach: in "don't have the time to babysit swarm or
+// kubernetes", "the" and "to" do not.
+func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) bool) []bool {
 	out := make([]bool, len(ws))
 	reach := 0
 	for i, w := range ws {
@@ -841,7 +891,9 @@ func (lx *lexicon) negations(ws []string, clause []int) []bool {
 		}
 		if reach > 0 {
 			out[i] = true
-			reach--
+			if meaningful(w) {
+				reach--
+			}
 		}
 	}
 	return out
@@ -872,6 +924,22 @@ func (ix *Index) knownWord(w string) bool {
 		}
 	}
 	return true
+}
+
+// modifier reports whether words naming a service come right before a
+// phrase whose negation has a meaning of its own: in "don't want to run the
+// kubernetes api servers" the service only says whose servers are not
+// wanted, and is not itself unwanted.
+func (ix *Index) modifier(words, rest []string) bool {
+	if !ix.namesService(ix.terms(strings.Join(words, " "))) {
+		return false
+	}
+	for j := 0; j < len(rest) && j < 2; j++ {
+		if m, k := ix.lex.negated.longest(rest[j:]); k > 0 && !m.against {
+			return true
+		}
+	}
+	return false
 }
 
 // anchorTerms reports whether analyzed terms include a word that puts a
@@ -907,7 +975,7 @@ func (ix *Index) anchoring(u unit) bool {
 		return false
 	}
 	for _, t := range u.terms {
-		if ix.anchors[t] {
+		if ix.anchors[t] && ix.multi[t] == nil {
 			return true
 		}
 	}
