@@ -119,12 +119,13 @@ func TestShutdownGraceCutsSlowReply(t *testing.T) {
 
 // TestAckUnderLoad: a burst of 200 mentions is acked and answered, each
 // once. How fast is BenchmarkLoad's business (ack p99 under 50 ms at
-// 1,000/s): under -race on a busy machine an ack can miss Slack's 3 s, or
-// the client can miss pings and reconnect, so the fake redelivers as Slack
-// does, and each mention must still be answered exactly once.
+// 1,000/s), and redelivery after a missed 3 s is TestLateAckRedelivery's
+// and the fault soak's: here the fake waits for every ack however long the
+// shared machine makes it take (the test's deadline bounds it), so the
+// test says nothing about speed and cannot fail for want of it.
 func TestAckUnderLoad(t *testing.T) {
 	t.Parallel()
-	h := start(t, setup{fake: []fakeslack.Option{fakeslack.WithRedelivery(5)}})
+	h := start(t, setup{fake: []fakeslack.Option{fakeslack.WithAckTimeout(0)}})
 	const n = 200
 	acks := make([]<-chan fakeslack.Ack, n)
 	want := map[string]bool{}
@@ -143,6 +144,9 @@ func TestAckUnderLoad(t *testing.T) {
 		slowest = max(slowest, a.Latency)
 	}
 	t.Logf("slowest of %d acks: %v", n, slowest)
+	if st := h.srv.Stats(); st.Acks < n {
+		t.Errorf("%d acks for %d envelopes", st.Acks, n)
+	}
 
 	posts := h.posts(t, n)
 	answered := map[string]int{}
