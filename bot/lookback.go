@@ -27,7 +27,8 @@ import (
 // marker they carry already.
 //
 // Reading history needs channels:history / groups:history / im:history (the
-// manifest asks for them, for thread follow-ups). Slack gives
+// manifest asks for them, for thread follow-ups; a group DM would need
+// mpim:history, which it does not ask for). Slack gives
 // internal, customer-built apps Tier 3 limits on those methods (50+ a
 // minute); commercially distributed apps outside the Marketplace get one a
 // minute. Looks are rationed (lookEvery, lookBurst: past the budget a look
@@ -78,30 +79,23 @@ func lookBackOf(ctx context.Context) *lookBack {
 	return l
 }
 
-// looker runs looks for the retry policy, rationed and switched off for
-// good once Slack says the app may not read history.
+// looker runs looks for the retry policy, rationed.
 type looker struct {
 	log *slog.Logger
 	lim *rate.Limiter
 
-	mu  sync.Mutex
-	off string // why looks are off; "" while on
+	mu      sync.Mutex
+	refused map[string]bool // Slack's refusals logged already, by error code
 }
 
 func newLooker(log *slog.Logger) *looker {
-	return &looker{log: log, lim: rate.NewLimiter(rate.Every(lookEvery), lookBurst)}
+	return &looker{log: log, lim: rate.NewLimiter(rate.Every(lookEvery), lookBurst), refused: map[string]bool{}}
 }
 
 // check runs l and reports whether the message is in Slack. Any failure to
 // look (no budget, no scope, an error) reports false: the caller posts
 // again.
 func (k *looker) check(ctx context.Context, method string, l *lookBack) bool {
-	k.mu.Lock()
-	off := k.off
-	k.mu.Unlock()
-	if off != "" {
-		return false
-	}
 	// Out of budget, a look waits its turn (the post's deadline bounds it):
 	// a late reply rather than a doubled one.
 	if err := k.lim.Wait(ctx); err != nil {
@@ -116,12 +110,16 @@ func (k *looker) check(ctx context.Context, method string, l *lookBack) bool {
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && cannotLook(se.Err) {
+			// A scope missing for this kind of conversation (an app
+			// installed without the history scopes, a group DM): said once
+			// per reason, and other conversations are still looked in.
 			k.mu.Lock()
-			if k.off == "" {
-				k.off = se.Err
-				k.log.Warn("Slack does not let Shipmate read history ("+se.Err+"): a reply whose answer is lost is posted again, and may show twice", "method", method)
-			}
+			first := !k.refused[se.Err]
+			k.refused[se.Err] = true
 			k.mu.Unlock()
+			if first {
+				k.log.Warn("Slack does not let Shipmate read this conversation's history ("+se.Err+"): a reply whose answer is lost there is posted again, and may show twice", "method", method)
+			}
 			return false
 		}
 		k.log.Warn("reply's answer lost and Slack could not be asked whether it was posted: posting again", "method", method, "err", describe(err))
@@ -137,8 +135,8 @@ func (k *looker) check(ctx context.Context, method string, l *lookBack) bool {
 	return true
 }
 
-// cannotLook reports whether a Slack error means history cannot be read at
-// all (rather than just now).
+// cannotLook reports whether a Slack error means the history cannot be
+// read (rather than not just now).
 func cannotLook(code string) bool {
 	switch code {
 	case "missing_scope", "not_allowed_token_type", "no_permission", "access_denied", "unknown_method",
