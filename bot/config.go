@@ -76,16 +76,16 @@ func ParseConfig(getenv func(string) string) (Config, error) {
 	bot := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
 	switch {
 	case bot == "":
-		problems = append(problems, "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page at https://api.slack.com/apps")
+		problems = append(problems, "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (it begins with xoxb) from your app's OAuth & Permissions page at https://api.slack.com/apps")
 	case !strings.HasPrefix(bot, "xoxb-"):
-		problems = append(problems, "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions page of your app at https://api.slack.com/apps)")
+		problems = append(problems, "SLACK_BOT_TOKEN must be a bot token, the one that begins with xoxb (OAuth & Permissions page of your app at https://api.slack.com/apps)")
 	}
 	app := strings.TrimSpace(getenv("SLACK_APP_TOKEN"))
 	switch {
 	case app == "":
-		problems = append(problems, "SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope (xapp-…) under Basic Information → App-Level Tokens at https://api.slack.com/apps")
+		problems = append(problems, "SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope (it begins with xapp) under Basic Information → App-Level Tokens at https://api.slack.com/apps")
 	case !strings.HasPrefix(app, "xapp-"):
-		problems = append(problems, "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)")
+		problems = append(problems, "SLACK_APP_TOKEN must be an app-level token, the one that begins with xapp (Basic Information → App-Level Tokens, scope connections:write)")
 	}
 	if u := strings.TrimSpace(getenv("SLACK_API_URL")); u != "" {
 		p, err := url.Parse(u)

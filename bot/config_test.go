@@ -38,9 +38,9 @@ func TestParseConfig(t *testing.T) {
 		{"blank bot token", map[string]string{"SLACK_BOT_TOKEN": "  ", "SLACK_APP_TOKEN": secretApp},
 			[]string{"SLACK_BOT_TOKEN is not set"}},
 		{"user token as bot token", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1234-sEcReTuSeRtOkEn", "SLACK_APP_TOKEN": secretApp},
-			[]string{"SLACK_BOT_TOKEN", "xoxb-"}},
+			[]string{"SLACK_BOT_TOKEN", "begins with xoxb"}},
 		{"tokens swapped", map[string]string{"SLACK_BOT_TOKEN": secretApp, "SLACK_APP_TOKEN": secretBot},
-			[]string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "xapp-"}},
+			[]string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "begins with xapp"}},
 		{"api url without scheme", map[string]string{"SLACK_BOT_TOKEN": secretBot, "SLACK_APP_TOKEN": secretApp, "SLACK_API_URL": "slack.com/api/"},
 			[]string{"SLACK_API_URL"}},
 		{"api url with another scheme", map[string]string{"SLACK_BOT_TOKEN": secretBot, "SLACK_APP_TOKEN": secretApp, "SLACK_API_URL": "ftp://slack.com/api/"},
@@ -67,6 +67,12 @@ func TestParseConfig(t *testing.T) {
 			for _, w := range tt.wantErr {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("ParseConfig error = %q, want it to contain %q", err, w)
+				}
+			}
+			// Nothing shaped like a token, so a log grep for one finds none.
+			for _, prefix := range []string{"xoxb-", "xapp-", "xoxp-"} {
+				if strings.Contains(err.Error(), prefix) {
+					t.Errorf("ParseConfig error contains %q:\n%s", prefix, err)
 				}
 			}
 			for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"} {
