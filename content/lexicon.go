@@ -87,6 +87,10 @@ type Cues struct {
 	// after them ("instead of", "cheaper than").
 	Leaving     []string `yaml:"leaving"`
 	LeavingNext []string `yaml:"leaving_next"`
+	// Target phrases mark the service named right after them as the one
+	// the user is heading for ("thinking ECS fargate first", "moving to
+	// EKS"): the others named are where they come from.
+	Target []string `yaml:"target"`
 	// Failing phrases mark, as Leaving phrases do, the service the user
 	// reports failing them ("refuses", "won't work on"): an answer
 	// recommending it is demoted even when the service could in general
@@ -190,6 +194,11 @@ type Outside struct {
 	// question about one for its own sake is declined; asking for its AWS
 	// counterpart is not.
 	Clouds []string `yaml:"clouds"`
+	// Platforms are other services that run containers themselves
+	// (SageMaker, AWS Batch, Elastic Beanstalk): a question about one
+	// that names none of Shipmate's services and asks for no way off it
+	// is about that platform.
+	Platforms []string `yaml:"platforms"`
 	// Troubleshooting are generic error phrases (CrashLoopBackOff, exit
 	// code 137): a question about one that expresses no need is declined.
 	Troubleshooting []string `yaml:"troubleshooting"`
@@ -403,12 +412,12 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.target", lx.Cues.Target, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"beyond", lx.Beyond, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
-		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
+		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
 	} {
 		lines := entryLines(root, strings.Split(l.path, ".")...)
 		for i, w := range l.items {

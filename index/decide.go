@@ -63,6 +63,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.local && !u.aws && len(u.named) == 0:
 		d.reason = "about a developer's own machine, not AWS"
 		return d
+	case u.platform && len(u.named) == 0 && !u.equivalent && !u.moving && !u.followup:
+		d.reason = "about another service that runs containers itself (SageMaker, AWS Batch), not a choice among Shipmate's"
+		return d
 	case u.cloud && !u.aws && !u.equivalent && !u.followup:
 		d.reason = "about another cloud's product, not its AWS counterpart"
 		return d

@@ -28,6 +28,7 @@ type lexicon struct {
 	leaving    phrases[struct{}]
 	leaveNext  phrases[struct{}]
 	failing    phrases[struct{}]
+	target     phrases[struct{}]
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	choice     phrases[struct{}]
@@ -36,6 +37,7 @@ type lexicon struct {
 	outside    phrases[struct{}]
 	local      phrases[struct{}]
 	clouds     phrases[struct{}]
+	platforms  phrases[struct{}]
 	trouble    phrases[struct{}]
 	needs      map[string]*content.Need
 	facets     map[string]*content.Facet
@@ -159,6 +161,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaving = phraseSet(lx.Cues.Leaving)
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.failing = phraseSet(lx.Cues.Failing)
+	c.target = phraseSet(lx.Cues.Target)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)
@@ -167,6 +170,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.outside = phraseSet(lx.Outside.Services)
 	c.local = phraseSet(lx.Outside.Local)
 	c.clouds = phraseSet(lx.Outside.Clouds)
+	c.platforms = phraseSet(lx.Outside.Platforms)
 	c.trouble = phraseSet(lx.Outside.Troubleshooting)
 	return c
 }
@@ -207,7 +211,7 @@ func (ps *phrases[V]) add(text string, value V) {
 // ability, follow-up or equivalence.
 func (lx *lexicon) cueWords(ws []string) []bool {
 	out := make([]bool, len(ws))
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.failing, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.failing, &lx.target, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
 		for _, at := range ps.find(ws) {
 			_, k := ps.longest(ws[at:])
 			for j := at; j < at+k; j++ {

@@ -89,6 +89,11 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		if len(m.against) > 0 {
 			c.apply("built on what the user does not want: "+strings.Join(m.against, ", "), againstFactor)
 		}
+		// "thinking ECS fargate first and EKS later": what the user is
+		// heading for comes before where they are.
+		if len(u.target) > 0 && !slices.ContainsFunc(d.primary(), func(s string) bool { return slices.Contains(u.target, s) }) {
+			c.apply("recommends none of "+strings.Join(u.target, ", ")+", which the user is heading for", notTargetFactor)
+		}
 		for _, s := range u.leaving {
 			if slices.Contains(d.primary(), s) && (slices.Contains(u.failing, s) || !ix.keeps(s, m.met)) {
 				c.apply("recommends "+s+", which the user is leaving", leavingFactor)
@@ -152,6 +157,8 @@ func (ix *Index) matchNeeds(u *understanding, d *doc) match {
 			if slices.Contains(satisfies, n.id) || ix.builtOn(d, n.id) {
 				m.against = append(m.against, n.id)
 			}
+		case slices.Contains(satisfies, n.id) && n.service != "" && !slices.Contains(d.services, n.service):
+			// "fargate spot" asks for Spot on Fargate, not EC2 Spot.
 		case slices.Contains(satisfies, n.id):
 			// A context need ("Kubernetes", from "EKS nodes") says where
 			// the user runs things; it rules answers out but does not
@@ -247,6 +254,9 @@ const (
 	// leavingFactor demotes a document recommending the service the user is
 	// moving away from, unless it meets one of the needs.
 	leavingFactor = 0.35
+	// notTargetFactor demotes a document recommending none of the services
+	// the user says they are heading for.
+	notTargetFactor = 0.5
 	// noWayOutFactor demotes a document that recommends none of the
 	// services a verdict says to use instead.
 	noWayOutFactor = 0.5

@@ -99,6 +99,9 @@ type understanding struct {
 	// use ("won't work on Fargate", "cheaper than", "instead of"); failing
 	// are those of them the user reports failing ("fargate refuses them").
 	leaving, failing []string
+	// target are named services the user says they are heading for
+	// ("thinking ECS fargate first"); the others named are where they are.
+	target []string
 	// choices are the services a question picks among ("App Runner,
 	// Beanstalk or ECS?"): answers stay within them.
 	choices []string
@@ -131,6 +134,10 @@ type understanding struct {
 	// cloud is set when the question names another cloud's product;
 	// equivalent when it asks for a counterpart ("like Cloud Run").
 	cloud, equivalent bool
+	// platform is set when the question names another service that runs
+	// containers itself (SageMaker, AWS Batch); moving is set when it
+	// says the user is leaving something or looking for what replaces it.
+	platform, moving bool
 	// choice is set when the question asks for a service ("which service",
 	// "options?", "where should we run"); howto for a how-to or
 	// troubleshooting question.
@@ -198,7 +205,7 @@ func (u *understanding) searchText() string {
 func (u *understanding) wanted() []string {
 	var out []string
 	for _, s := range u.named {
-		if !slices.Contains(u.leaving, s) {
+		if !slices.Contains(u.leaving, s) && (len(u.target) == 0 || slices.Contains(u.target, s)) {
 			out = append(out, s)
 		}
 	}
@@ -255,6 +262,7 @@ func (ix *Index) read(n normalized) understanding {
 	u.outside = lx.outside.anywhere(ws)
 	u.local = lx.local.anywhere(ws)
 	u.cloud = lx.clouds.anywhere(ws)
+	u.platform = lx.platforms.anywhere(ws)
 	u.trouble = lx.trouble.anywhere(ws)
 	u.aws = lx.aws.anywhere(ws)
 	fixed := make([]bool, len(ws))
@@ -332,6 +340,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 	}
 	u.phrase = ix.keywordPhrase(u.units)
+	u.moving = lx.leaving.anywhere(ws) || lx.leaveNext.anywhere(ws) || lx.failing.anywhere(ws) || lx.target.anywhere(ws)
 	cue := lx.cueWords(ws)
 	for i := range u.units {
 		un := &u.units[i]
@@ -339,6 +348,18 @@ func (ix *Index) read(n normalized) understanding {
 	}
 	u.cues(lx, negated)
 	u.collectNeeds(ix, negated)
+	// Where the user runs things today ("karpenter": Kubernetes) is not a
+	// need when the service they are heading for is not that.
+	if len(u.target) > 0 {
+		u.needs = slices.DeleteFunc(u.needs, func(n need) bool {
+			nd := lx.needs[n.id]
+			if n.against || nd == nil || !lx.facets[nd.Facet].Context {
+				return false
+			}
+			_, lim := lx.cannot(u.target, n.id)
+			return lim != nil
+		})
+	}
 	for _, r := range u.rivals(lx) {
 		u.named = append(u.named, r)
 		u.units = append(u.units, ix.impliedUnit(r))
@@ -503,6 +524,22 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 			u.leaving = appendNew(u.leaving, best)
 			if cu.failing {
 				u.failing = appendNew(u.failing, best)
+			}
+		}
+	}
+	for _, at := range lx.target.find(u.words) {
+		// "is moving to EKS the only fix?" asks; it does not head there.
+		start := at
+		for start > 0 && u.clause[start-1] == u.clause[at] {
+			start--
+		}
+		if _, q := lx.ability.longest(u.words[start:at]); q > 0 {
+			continue
+		}
+		_, k := lx.target.longest(u.words[at:])
+		for _, m := range mentions {
+			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] && !slices.Contains(u.leaving, m.service) {
+				u.target = appendNew(u.target, m.service)
 			}
 		}
 	}
@@ -804,8 +841,14 @@ func (ix *Index) verdict(u *understanding) *Verdict {
 			needs = append(needs, n.id)
 		}
 	}
+	asked := u.ability && len(u.named) == 1
 	for _, s := range subjects {
 		for _, id := range needs {
+			// Where the user runs things ("karpenter": Kubernetes) does not
+			// rule out another service they merely name beside it.
+			if !asked && !slices.Contains(u.leaving, s) && lx.facets[lx.needs[id].Facet].Context {
+				continue
+			}
 			if lim := lx.services[s].limitFor(id); lim != nil {
 				return &Verdict{Service: s, Need: lx.needs[id].Label, Asked: u.ability && len(u.named) == 1, Limit: lim.Limit, Instead: lim.Instead, Way: lim.Way}
 			}
