@@ -104,8 +104,12 @@ type Cues struct {
 	// ("like", "equivalent", "coming from").
 	Equivalence []string `yaml:"equivalence"`
 	// Choice phrases ask for a service ("which service", "options?",
-	// "where should we run").
-	Choice []string `yaml:"choice"`
+	// "where should we run"). ChoiceWeak words ("which", "or", "deploy")
+	// ask for one too, but also come in questions about a tool ("bridge or
+	// host network, which is faster"): alone, they do not make a question
+	// with no AWS word about AWS.
+	Choice     []string `yaml:"choice"`
+	ChoiceWeak []string `yaml:"choice_weak"`
 	// Howto phrases mark a how-to or troubleshooting question ("how do I",
 	// "not working").
 	Howto []string `yaml:"howto"`
@@ -415,6 +419,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.target", lx.Cues.Target, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
+		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"beyond", lx.Beyond, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},

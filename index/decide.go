@@ -60,7 +60,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.outside && !u.anchored && !ix.runs(u):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
-	case u.local && !u.aws && len(u.named) == 0:
+	case u.local && !u.aws:
 		d.reason = "about a developer's own machine, not AWS"
 		return d
 	case u.platform && len(u.named) == 0 && !u.equivalent && !u.moving && !u.followup:
@@ -155,7 +155,7 @@ func (ix *Index) requires(u *understanding) bool {
 // word or service, no request for a service or a counterpart, and no
 // requirement beyond where it runs.
 func (ix *Index) generic(u *understanding) bool {
-	return !u.aws && !u.choice && !u.equivalent && !u.followup && !ix.requires(u)
+	return !u.aws && !u.asks && !u.equivalent && !u.followup && !ix.requires(u)
 }
 
 // runs reports whether the question describes something to run: a need

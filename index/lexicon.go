@@ -32,6 +32,7 @@ type lexicon struct {
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	choice     phrases[struct{}]
+	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
 	aws        phrases[struct{}]
 	outside    phrases[struct{}]
@@ -165,6 +166,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)
+	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)
 	c.beyond = phraseSet(lx.Beyond)
 	c.outside = phraseSet(lx.Outside.Services)

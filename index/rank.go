@@ -262,5 +262,5 @@ const (
 	noWayOutFactor = 0.5
 	// choiceFactor demotes a document outside the services a question
 	// chooses among.
-	choiceFactor = 0.4
+	choiceFactor = 0.2
 )

@@ -142,6 +142,9 @@ type understanding struct {
 	// "options?", "where should we run"); howto for a how-to or
 	// troubleshooting question.
 	choice, howto bool
+	// asks is set when the question asks for a service in so many words
+	// ("which service", "what should we use"), not only with "which" or "or".
+	asks bool
 	// trouble is set when the question quotes a generic error
 	// (CrashLoopBackOff, exit code 137).
 	trouble bool
@@ -280,7 +283,8 @@ func (ix *Index) read(n normalized) understanding {
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
 	u.equivalent = lx.equivalent.anywhere(ws)
-	u.choice = lx.choice.anywhere(ws)
+	u.asks = lx.choice.anywhere(ws)
+	u.choice = u.asks || lx.choiceWeak.anywhere(ws)
 	u.howto = lx.howto.anywhere(ws)
 	for i := 0; i < len(ws); {
 		end := clauseEnd(n.clause, i)
