@@ -32,9 +32,13 @@ type Lexicon struct {
 	// question as being about containers ("amazon", "elastic", "service").
 	Generic []string `yaml:"generic"`
 	// AWS are the phrases that say a question is about AWS.
-	AWS      []string `yaml:"aws"`
-	Negation Negation `yaml:"negation"`
-	Cues     Cues     `yaml:"cues"`
+	AWS []string `yaml:"aws"`
+	// AWSShared are the entries of AWS that other clouds use too ("region",
+	// "IAM"): next to another cloud's product, or in a question leaving
+	// AWS, they do not make it a question about AWS.
+	AWSShared []string `yaml:"aws_shared"`
+	Negation  Negation `yaml:"negation"`
+	Cues      Cues     `yaml:"cues"`
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`
@@ -113,6 +117,14 @@ type Cues struct {
 	// Howto phrases mark a how-to or troubleshooting question ("how do I",
 	// "not working").
 	Howto []string `yaml:"howto"`
+	// Departure phrases say the user is leaving AWS itself ("moving off
+	// AWS to Hetzner"); a phrase followed by an AWS name is about that
+	// service instead ("off AWS Beanstalk").
+	Departure []string `yaml:"departure"`
+	// Reference phrases name a service as a point of comparison for
+	// another one ("can Lambda read secrets the way ECS does?"); "..."
+	// stands for a few words.
+	Reference []string `yaml:"reference"`
 }
 
 // Term is one way people say something. A question using one of the Says
@@ -203,8 +215,10 @@ type Outside struct {
 	// that names none of Shipmate's services and asks for no way off it
 	// is about that platform.
 	Platforms []string `yaml:"platforms"`
-	// Troubleshooting are generic error phrases (CrashLoopBackOff, exit
-	// code 137): a question about one that expresses no need is declined.
+	// Troubleshooting are generic error and symptom phrases
+	// (CrashLoopBackOff, exit code 137, "timed out"): a question about one
+	// that expresses no need is declined, and one about a service the user
+	// keeps is answered only by a document covering the problem.
 	Troubleshooting []string `yaml:"troubleshooting"`
 }
 
@@ -410,7 +424,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		single bool // each item must be one word
 	}{
 		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
-		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false},
+		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false}, {"aws_shared", lx.AWSShared, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
@@ -420,7 +434,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
-		{"cues.howto", lx.Cues.Howto, false}, {"beyond", lx.Beyond, false},
+		{"cues.howto", lx.Cues.Howto, false}, {"cues.departure", lx.Cues.Departure, false},
+		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
 	} {
@@ -436,6 +451,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 				add(p, "%s: expected a non-empty phrase", l.path)
 			case l.single && strings.ContainsAny(w, " \t"):
 				add(p, "%s: %q must be a single word", l.path, w)
+			case l.path == "aws_shared" && !slices.ContainsFunc(lx.AWS, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), w) }):
+				add(p, "aws_shared: %q is not an entry of aws", w)
 			}
 		}
 	}

@@ -51,6 +51,12 @@ func TestValidateLexicon(t *testing.T) {
 			wants: []string{`weak: "elastic beanstalk" must be a single word`},
 		},
 		{
+			name:  "shared AWS word that is not an AWS word",
+			file:  "lexicon.yaml",
+			edit:  func(s string) string { return strings.Replace(s, "aws_shared: [", "aws_shared: [resource group, ", 1) },
+			wants: []string{`aws_shared: "resource group" is not an entry of aws`},
+		},
+		{
 			name: "capabilities of an unknown service",
 			file: "capabilities.yaml",
 			edit: func(s string) string {

@@ -11,8 +11,10 @@ type decision struct {
 	confident bool
 	reason    string
 	// covered, nearCovered and total are the weights of the question's units
-	// that the best candidate, and the best few together, cover.
+	// that the best candidate, and the best few together, cover; problem
+	// and problemCovered leave out the container words and service names.
 	covered, nearCovered, total float64
+	problem, problemCovered     float64
 	anchored                    bool
 	// met and violated are the best candidate's needs match.
 	met, violated int
@@ -39,8 +41,15 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	for _, un := range u.units {
 		w := ix.weight(un)
 		d.total += w
+		plain := !un.anchor && un.service == ""
+		if plain {
+			d.problem += w
+		}
 		if top.covers(un) {
 			d.covered += w
+			if plain {
+				d.problemCovered += w
+			}
 		}
 		for _, c := range near {
 			if c.doc.covers(un) {
@@ -66,16 +75,19 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.platform && len(u.named) == 0 && !u.equivalent && !u.moving && !u.followup:
 		d.reason = "about another service that runs containers itself (SageMaker, AWS Batch), not a choice among Shipmate's"
 		return d
+	case u.departing && !ix.wantsAWS(u) && !u.followup:
+		d.reason = "about leaving AWS for another provider, not a choice on AWS"
+		return d
 	case u.cloud && !u.aws && !u.equivalent && !u.followup:
 		d.reason = "about another cloud's product, not its AWS counterpart"
 		return d
 	// A pasted error is troubleshooting, not a choice, unless it is on AWS
 	// and the question asks for something ("… docker hub 429, what's the
-	// AWS-side fix?").
-	// So is one naming a container service with a feature the knowledge base
-	// has a phrase for ("eks fargate pods stuck in Pending, no matching
-	// fargate profile?").
-	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice && (u.phrase == "" || len(u.wanted()) == 0)):
+	// AWS-side fix?"), names a container service with a feature the
+	// knowledge base has a phrase for ("eks fargate pods stuck in Pending,
+	// no matching fargate profile?"), or is about a service the user keeps
+	// (decided below: only a document covering the problem answers it).
+	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice && !ix.staysOn(u) && (u.phrase == "" || len(u.wanted()) == 0)):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
@@ -92,9 +104,33 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	if v := u.verdict; v != nil && !v.Can && len(v.Instead) > 0 && containsAll(top.services, v.Instead) {
 		meets = true
 	}
+	// A question that stays on the services it names, quoting a symptom
+	// ("the task's public IP times out") or naming only Lambda or EC2 and
+	// no container word ("the DynamoDB stream triggers our Lambda twice"),
+	// asks how to fix or use what it already runs, not which service to
+	// run it on: only a document covering enough of what the question says
+	// beyond the services and container words answers that. A symptom's
+	// fix may be another service (Docker Hub's rate limit on EKS nodes:
+	// ECR); Lambda or EC2 in general is answered only by a document about
+	// them that covers most of it, since the knowledge base has them as
+	// container platforms.
+	weak := !u.anchored && ix.weakOnly(u)
+	howto := d.anchored && ix.staysOn(u) && (u.trouble || weak)
 	switch {
 	case d.anchored && ix.generic(u) && u.outside:
 		d.reason = "about a container tool and another product (GitHub Actions, nginx), nothing about AWS"
+	case howto:
+		need := minShareProblem
+		if weak {
+			need = minShareGeneric
+		}
+		d.confident = d.problem > 0 && d.problemCovered/d.problem >= need &&
+			(!weak || slices.ContainsFunc(top.services, func(s string) bool { return slices.Contains(u.wanted(), s) }))
+		if d.confident {
+			d.reason = "about what the user already runs, and the best document covers most of it"
+		} else {
+			d.reason = "about fixing or using what the user already runs, and the best document covers too little of it"
+		}
 	case d.anchored && ix.generic(u):
 		// "helm upgrade says another operation is in progress": container
 		// words alone, nothing about AWS, no requirement and no request for
@@ -137,6 +173,40 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		d.clarify = ix.clarify(u, ranked, question)
 	}
 	return d
+}
+
+// staysOn reports whether the question keeps the services it names: it
+// names some, leaves, doubts and weighs none, and nothing it needs is
+// beyond them.
+func (ix *Index) staysOn(u *understanding) bool {
+	return len(u.wanted()) > 0 && len(u.leaving) == 0 && len(u.doubted) == 0 && len(u.choices) == 0 &&
+		!(u.comparison && len(u.named) > 1) && (u.verdict == nil || u.verdict.Can) && !u.followup
+}
+
+// weakOnly reports whether every service the question wants is named by a
+// weak word ("lambda", "ec2").
+func (ix *Index) weakOnly(u *understanding) bool {
+	for _, s := range u.wanted() {
+		if !ix.weak[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// wantsAWS reports whether the question wants a service by a name only
+// AWS uses ("Fargate", "ECS"), not one it leaves or a word every cloud
+// uses ("Kubernetes").
+func (ix *Index) wantsAWS(u *understanding) bool {
+	for _, un := range u.units {
+		if un.service == "" || un.negated || un.implied || slices.Contains(u.leaving, un.service) {
+			continue
+		}
+		if ws := words(un.text); ix.lex.awsOnly(ws) {
+			return true
+		}
+	}
+	return false
 }
 
 // requires reports whether the question expresses a requirement beyond
@@ -280,6 +350,11 @@ var (
 	// minShareGeneric is the share a question with only container words
 	// and nothing about AWS needs.
 	minShareGeneric = 0.5
+	// minShareProblem is the share of a question quoting a symptom of what
+	// the user already runs, container words and services left out, that
+	// the best document must cover (minShareGeneric for Lambda or EC2 in
+	// general).
+	minShareProblem = 0.3
 	// minCoveredAnchored is the covered weight (a container term counts 2)
 	// that makes a long anchored question answerable whatever its share.
 	minCoveredAnchored = 6.0

@@ -23,7 +23,7 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}, {un.implied, "implied"}} {
+		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}, {un.reference, "reference"}, {un.implied, "implied"}} {
 			if f.on {
 				flags = append(flags, f.name)
 			}
@@ -84,8 +84,8 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		}
 	}
 	d := t.dec
-	fmt.Fprintf(&b, "5. decide\n  covered %.1f of %.1f (best few together %.1f), anchored: %v, best meets %d needs, violates %d\n  confident: %v (%s)\n",
-		d.covered, d.total, d.nearCovered, d.anchored, d.met, d.violated, d.confident, d.reason)
+	fmt.Fprintf(&b, "5. decide\n  covered %.1f of %.1f (best few together %.1f; without container words and services %.1f of %.1f), anchored: %v, best meets %d needs, violates %d\n  confident: %v (%s)\n",
+		d.covered, d.total, d.nearCovered, d.problemCovered, d.problem, d.anchored, d.met, d.violated, d.confident, d.reason)
 	if c := d.clarify; c != nil {
 		fmt.Fprintf(&b, "  clarify: %s\n", c.Question)
 		for _, o := range c.Options {

@@ -64,6 +64,7 @@ type Index struct {
 	// ("app-runner"), all its terms: "runner" names App Runner only after "app".
 	multi   map[string][]string
 	phrases map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
+	weak    map[string]bool    // services a weak word names: "lambda", "ec2"
 	cache   map[string][]string
 	frozen  bool                       // build is over: cache is read-only
 	answers *lru.Cache[string, Answer] // questions without history, see Answer
@@ -107,6 +108,7 @@ func New(b *content.Base) (*Index, error) {
 		multi:    map[string][]string{},
 		cache:    map[string][]string{},
 		phrases:  map[[2]string]bool{},
+		weak:     map[string]bool{},
 	}
 	if ix.analyzer == nil {
 		bi.Close()
@@ -304,7 +306,7 @@ func (ix *Index) build() error {
 	for _, t := range ix.terms(strings.Join(lx.Anchors, " ")) {
 		ix.anchors[t] = true
 	}
-	weak := map[string]bool{} // services a weak word names: "lambda", "ec2"
+	weak := ix.weak
 	weakTerms := map[string]bool{}
 	for _, t := range ix.terms(strings.Join(lx.Weak, " ")) {
 		delete(ix.anchors, t)

@@ -22,6 +22,7 @@ type lexicon struct {
 	complaints map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
+	reference  [][]string // patterns; "..." stands for a few words
 	comparison phrases[struct{}]
 	ability    phrases[struct{}]
 	doubt      phrases[struct{}]
@@ -35,6 +36,8 @@ type lexicon struct {
 	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
 	aws        phrases[struct{}]
+	awsShared  phrases[struct{}]
+	departure  phrases[struct{}]
 	outside    phrases[struct{}]
 	local      phrases[struct{}]
 	clouds     phrases[struct{}]
@@ -155,7 +158,14 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 			c.definition = append(c.definition, ws)
 		}
 	}
+	for _, r := range lx.Cues.Reference {
+		if ws := patternWords(r); len(ws) > 0 {
+			c.reference = append(c.reference, ws)
+		}
+	}
 	c.aws = phraseSet(lx.AWS)
+	c.awsShared = phraseSet(lx.AWSShared)
+	c.departure = phraseSet(lx.Cues.Departure)
 	c.comparison = phraseSet(lx.Cues.Comparison)
 	c.ability = phraseSet(lx.Cues.Ability)
 	c.doubt = phraseSet(lx.Cues.Doubt)
@@ -222,6 +232,88 @@ func (lx *lexicon) cueWords(ws []string) []bool {
 		}
 	}
 	return out
+}
+
+// awsOnly reports whether ws use an AWS phrase that other clouds do not
+// use too: "ECS" or "S3", not "region" or "IAM".
+func (lx *lexicon) awsOnly(ws []string) bool {
+	for _, at := range lx.aws.find(ws) {
+		_, k := lx.aws.longest(ws[at:])
+		if _, n := lx.awsShared.longest(ws[at:]); n != k {
+			return true
+		}
+	}
+	return false
+}
+
+// departs reports whether ws say the user is leaving AWS itself: a
+// departure phrase not followed by the name of something on AWS ("off AWS
+// to Hetzner", not "off AWS Beanstalk").
+func (lx *lexicon) departs(ws []string) bool {
+	for _, at := range lx.departure.find(ws) {
+		_, k := lx.departure.longest(ws[at:])
+		rest := ws[at+k:]
+		if _, n := lx.aws.longest(rest); n > 0 {
+			continue
+		}
+		if _, n := lx.outside.longest(rest); n > 0 {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// referenced marks the words of each reference phrase ("the way ECS
+// task definitions can"), from its first word to its last, within one
+// clause and with at most referenceGap words for each "...".
+func (lx *lexicon) referenced(ws []string, clause []int) []bool {
+	out := make([]bool, len(ws))
+	for i := range ws {
+		end := i
+		for j := i; j < len(ws) && clause[j] == clause[i]; j++ {
+			end = j + 1
+		}
+		for _, p := range lx.reference {
+			if n := matchShort(p, ws[i:end]); n > 0 {
+				for j := i; j < i+n; j++ {
+					out[j] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// referenceGap is how many words a "..." of a reference phrase stands for
+// at most.
+const referenceGap = 4
+
+// matchShort returns the length of the shortest match of pattern at the
+// start of ws, "..." matching one to referenceGap words, or 0.
+func matchShort(pattern, ws []string) int {
+	if len(pattern) == 0 {
+		return 0
+	}
+	var match func(p int, w int) int
+	match = func(p, w int) int {
+		if p == len(pattern) {
+			return w
+		}
+		if pattern[p] == "..." {
+			for k := 1; k <= referenceGap && w+k <= len(ws); k++ {
+				if n := match(p+1, w+k); n > 0 {
+					return n
+				}
+			}
+			return 0
+		}
+		if w < len(ws) && ws[w] == pattern[p] {
+			return match(p+1, w+1)
+		}
+		return 0
+	}
+	return match(0, 0)
 }
 
 // endsWith reports whether a phrase of the set ends right before word i.

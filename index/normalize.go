@@ -99,11 +99,12 @@ func truncateRunes(s string, n int) string {
 }
 
 // words splits normalized text into lowercase words of letters and digits.
-// Apostrophes join ("don't" → "dont"), a dot between digits stays ("2.5",
-// "900.00"), other punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and
-// "w/" are read as "without" and "with".
+// Apostrophes join ("don't" → "dont") except in an acronym's possessive
+// ("ECS's" → "ecs"), a dot between digits stays ("2.5", "900.00"), other
+// punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as
+// "without" and "with".
 func words(s string) []string {
-	s = shorthand.Replace(strings.ToLower(s))
+	s = shorthand.Replace(strings.ToLower(acronymPossessive.ReplaceAllString(s, "$1")))
 	rs := []rune(s)
 	var ws []string
 	start := -1
@@ -149,6 +150,10 @@ func cutQuantity(w string) (string, string, bool) {
 	}
 	return w[:i], w[i:], true
 }
+
+// acronymPossessive matches an acronym's possessive ("ECS's", "AWS’s"),
+// which would otherwise join into a word of its own ("ecss").
+var acronymPossessive = regexp.MustCompile(`\b([A-Z][A-Z0-9]+)['’]s\b`)
 
 var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")
 

@@ -28,6 +28,10 @@ type unit struct {
 	// cue units are words of a cue phrase ("overkill", "instead of"): they
 	// shape the question but are not its content.
 	cue bool
+	// reference units name a service only as a point of comparison for
+	// another one ("the way ECS task definitions can"): they are searched
+	// for but neither named nor counted.
+	reference bool
 	// implied units were not typed by the user: a service from an earlier
 	// question of the conversation, or the rival a doubt implies. They are
 	// searched for but not counted when judging coverage.
@@ -40,7 +44,7 @@ type unit struct {
 // never uses ("ConfigMap") count more, since no answer covers them.
 func (ix *Index) weight(u unit) float64 {
 	switch {
-	case u.implied, u.cue:
+	case u.implied, u.cue, u.reference:
 		return 0
 	case u.anchor:
 		return 2
@@ -138,6 +142,9 @@ type understanding struct {
 	// containers itself (SageMaker, AWS Batch); moving is set when it
 	// says the user is leaving something or looking for what replaces it.
 	platform, moving bool
+	// departing is set when the question leaves AWS itself ("moving off
+	// AWS to Hetzner").
+	departing bool
 	// choice is set when the question asks for a service ("which service",
 	// "options?", "where should we run"); howto for a how-to or
 	// troubleshooting question.
@@ -268,6 +275,12 @@ func (ix *Index) read(n normalized) understanding {
 	u.platform = lx.platforms.anywhere(ws)
 	u.trouble = lx.trouble.anywhere(ws)
 	u.aws = lx.aws.anywhere(ws)
+	if u.cloud {
+		// "AKS nodes in the West Europe region": regions, zones and IAM are
+		// every cloud's words.
+		u.aws = lx.awsOnly(ws)
+	}
+	u.departing = lx.departs(ws)
 	fixed := make([]bool, len(ws))
 	for i, w := range ws {
 		if ix.knownWord(w) {
@@ -337,6 +350,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 		i++
 	}
+	u.references(lx.referenced(ws, n.clause))
 	u.onlyNames = len(u.units) > 0
 	for _, un := range u.units {
 		if len(un.own) == 0 || !allNames(ix, un.own) {
@@ -370,6 +384,38 @@ func (ix *Index) read(n normalized) understanding {
 		u.comparison = true
 	}
 	return u
+}
+
+// references turns the services named in reference phrases into points of
+// comparison when the question names another service outside them: "why
+// can't Lambda read secrets the way ECS task definitions can?" is about
+// Lambda, and ECS and its tasks neither name a service nor anchor it.
+func (u *understanding) references(ref []bool) {
+	inside, outside := false, false
+	for _, un := range u.units {
+		if un.service == "" || un.negated {
+			continue
+		}
+		if ref[un.pos] {
+			inside = true
+		} else {
+			outside = true
+		}
+	}
+	if !inside || !outside {
+		return
+	}
+	u.named, u.anchored = nil, false
+	for i := range u.units {
+		un := &u.units[i]
+		if ref[un.pos] {
+			un.reference, un.anchor = true, false
+		}
+		u.anchored = u.anchored || un.anchor
+		if un.service != "" && !un.negated && !un.reference && !slices.Contains(u.named, un.service) {
+			u.named = append(u.named, un.service)
+		}
+	}
 }
 
 // impliedUnit stands for a service the user did not type: it is searched
@@ -472,7 +518,7 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 	}
 	var mentions []mention
 	for _, un := range u.units {
-		if un.service != "" && !un.negated {
+		if un.service != "" && !un.negated && !un.reference {
 			mentions = append(mentions, mention{un.service, un.pos, un.clause})
 		}
 	}
@@ -663,6 +709,9 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 		}
 	}
 	for _, un := range u.units {
+		if un.reference {
+			continue
+		}
 		// A service's name expresses a need ("EKS": the Kubernetes API) only
 		// when it is the one service the question names and wants: "fargate
 		// or the ec2 launch type?" weighs what it names, and "ECS + Fargate

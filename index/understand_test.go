@@ -51,6 +51,15 @@ func TestRequirements(t *testing.T) {
 		{name: "a laptop", q: "docker build is really slow on my M2 macbook"},
 		{name: "another AWS product", q: "DynamoDB on-demand or provisioned capacity for spiky traffic?"},
 		{name: "chatter", q: "ok thanks, that helps a lot"},
+		{name: "leaving AWS", q: "leaving aws for hetzner, our 12 docker containers and a postgres, what do we run them on over there"},
+		{name: "leaving an AWS service is not leaving AWS", q: "moving off aws ec2 boxes to fargate, what changes in our task definitions", want: []string{"ecs"}},
+		{name: "another cloud's exam with a word every cloud uses", q: "AZ-305 practice: which Azure service runs a container group in one availability zone"},
+		{name: "another cloud's product to AWS", q: "moving our kubernetes clusters from AKS to AWS, what do we land on", want: []string{"eks"}},
+		{name: "a service named only to compare", q: "why can't lambda load config from parameter store the way ECS task definitions can"},
+		{name: "a symptom on the service in use", q: "ecs task on fargate, container log says listening on 3000 but the task public ip times out"},
+		{name: "a symptom the knowledge base covers", q: "ecs tasks in private subnets time out pulling images from ECR, we have no NAT gateway", want: []string{"ecr"}},
+		{name: "API Gateway holds the websockets", q: "API Gateway websockets + lambda: how do I send a message to one connection from another function"},
+		{name: "Lambda functions in use", q: "our lambda triggered by sns gets the same message three times, how do we make it process once"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
