@@ -62,12 +62,14 @@ type Index struct {
 	names    map[string]string // analyzed term → the service id it names
 	// multi holds, for the last term of a service id of several words
 	// ("app-runner"), all its terms: "runner" names App Runner only after "app".
-	multi   map[string][]string
-	phrases map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
-	weak    map[string]bool    // services a weak word names: "lambda", "ec2"
-	cache   map[string][]string
-	frozen  bool                       // build is over: cache is read-only
-	answers *lru.Cache[string, Answer] // questions without history, see Answer
+	multi map[string][]string
+	// fieldTerms holds the analyzed terms of each indexed field.
+	fieldTerms map[string]map[string]bool
+	phrases    map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
+	weak       map[string]bool    // services a weak word names: "lambda", "ec2"
+	cache      map[string][]string
+	frozen     bool                       // build is over: cache is read-only
+	answers    *lru.Cache[string, Answer] // questions without history, see Answer
 }
 
 // doc is one answerable document: a scenario or a note.
@@ -97,18 +99,19 @@ func New(b *content.Base) (*Index, error) {
 		return nil, fmt.Errorf("create index: %w", err)
 	}
 	ix := &Index{
-		base:     b,
-		bleve:    bi,
-		analyzer: m.AnalyzerNamed(analyzerName),
-		docs:     map[string]*doc{},
-		known:    map[string]bool{},
-		df:       map[string]int{},
-		anchors:  map[string]bool{},
-		names:    map[string]string{},
-		multi:    map[string][]string{},
-		cache:    map[string][]string{},
-		phrases:  map[[2]string]bool{},
-		weak:     map[string]bool{},
+		base:       b,
+		bleve:      bi,
+		analyzer:   m.AnalyzerNamed(analyzerName),
+		docs:       map[string]*doc{},
+		known:      map[string]bool{},
+		df:         map[string]int{},
+		anchors:    map[string]bool{},
+		names:      map[string]string{},
+		multi:      map[string][]string{},
+		fieldTerms: map[string]map[string]bool{},
+		cache:      map[string][]string{},
+		phrases:    map[[2]string]bool{},
+		weak:       map[string]bool{},
 	}
 	if ix.analyzer == nil {
 		bi.Close()
@@ -194,10 +197,12 @@ var fields = []struct {
 func (ix *Index) build() error {
 	batch := ix.bleve.NewBatch()
 	texts := map[*doc][]string{}
+	fieldText := map[string][]string{}
 	add := func(d *doc, f map[string]any) error {
 		ix.docs[d.id] = d
-		for _, v := range f {
+		for name, v := range f {
 			texts[d] = append(texts[d], v.(string))
+			fieldText[name] = append(fieldText[name], v.(string))
 		}
 		return batch.Index(d.id, f)
 	}
@@ -250,6 +255,17 @@ func (ix *Index) build() error {
 	// confidence decision needs: each document's terms and the vocabulary.
 	indexed := make(chan error, 1)
 	go func() { indexed <- ix.bleve.Batch(batch) }()
+	// The terms each field holds, as Bleve analyses it: the search asks a
+	// field only for terms it has.
+	for name, ts := range fieldText {
+		set := map[string]bool{}
+		for _, t := range ts {
+			for _, tok := range ix.analyzer.Analyze([]byte(t)) {
+				set[string(tok.Term)] = true
+			}
+		}
+		ix.fieldTerms[name] = set
+	}
 	for d, ts := range texts {
 		d.terms = map[string]bool{}
 		for _, text := range ts {

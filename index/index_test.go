@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -256,19 +257,41 @@ func FuzzPrepare(f *testing.F) {
 	})
 }
 
+// benchQuestions are short and long, answerable and declined.
+var benchQuestions = []string{
+	"run containerized web service, no infra management",
+	"<@U1> how does EKS let pods assume IAM roles?",
+	"expire untagged images automatically",
+	"how do I set up a postgres read replica",
+	"we run everything on EC2 with docker-compose right now and deploys are a mess. what's the next step up on aws that isn't kubernetes",
+	"our gitlab runner on ecs fargate can't build images because there's no docker daemon. kaniko? or move the runner somewhere else?",
+}
+
+// BenchmarkAnswer answers questions not asked before: every one is worked
+// out through the five stages (a number added to the text keeps it out of
+// the answer cache and means nothing to the engine).
 func BenchmarkAnswer(b *testing.B) {
 	ix := newIndex(b)
-	qs := []string{
-		"run containerized web service, no infra management",
-		"<@U1> how does EKS let pods assume IAM roles?",
-		"expire untagged images automatically",
-		"how do I set up a postgres read replica",
-	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := ix.Answer(ctx, index.Query{Text: qs[i%len(qs)]}); err != nil {
+		q := benchQuestions[i%len(benchQuestions)] + " " + strconv.Itoa(i)
+		if _, err := ix.Answer(ctx, index.Query{Text: q}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkAnswerCached answers questions asked before, from the cache.
+func BenchmarkAnswerCached(b *testing.B) {
+	ix := newIndex(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := ix.Answer(ctx, index.Query{Text: benchQuestions[i%len(benchQuestions)]}); err != nil {
 			b.Fatal(err)
 		}
 		i++

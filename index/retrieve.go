@@ -29,7 +29,11 @@ const retrieveSize = 4 * MaxAnswers
 // retrieve is the third stage: the documents most relevant to the
 // question's terms, by Bleve's text relevance.
 func (ix *Index) retrieve(ctx context.Context, u *understanding) ([]candidate, error) {
-	req := bleve.NewSearchRequestOptions(queryFor(u.terms()), retrieveSize, 0, false)
+	q := ix.queryFor(u.terms())
+	if q == nil {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(q, retrieveSize, 0, false)
 	res, err := ix.bleve.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -44,18 +48,26 @@ func (ix *Index) retrieve(ctx context.Context, u *understanding) ([]candidate, e
 }
 
 // queryFor builds the Bleve query for the analyzed terms of a question:
-// every term in every field, each field with its boost. The terms were
+// every term in every field that holds it, each field with its boost, or
+// nil when no field holds any. A term no field holds would match nothing;
+// leaving it out changes no document's rank, only the work. The terms were
 // analyzed already, so no character of user text is ever interpreted as
 // query syntax.
-func queryFor(terms []string) query.Query {
+func (ix *Index) queryFor(terms []string) query.Query {
 	qs := make([]query.Query, 0, len(terms)*len(fields))
 	for _, f := range fields {
 		for _, t := range terms {
+			if !ix.fieldTerms[f.name][t] {
+				continue
+			}
 			tq := bleve.NewTermQuery(t)
 			tq.SetField(f.name)
 			tq.SetBoost(f.boost)
 			qs = append(qs, tq)
 		}
+	}
+	if len(qs) == 0 {
+		return nil
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }

@@ -332,7 +332,7 @@ func (ix *Index) read(n normalized) understanding {
 			un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k]), needs: m.needs}
 			un.terms = append(slices.Clone(un.own), ix.terms(m.means)...)
 			// "no k8s" still searches for Kubernetes but does not ask for EKS.
-			un.negated = negated[i] && ix.namesService(un.own)
+			un.negated = negated[i] && ix.namesService(un.own) && !ix.modifier(ws[i:i+k], ws[i+k:end])
 			u.add(ix, un)
 			i += k
 			continue
@@ -1030,7 +1030,7 @@ func (ix *Index) modifier(words, rest []string) bool {
 	if !ix.namesService(ix.terms(strings.Join(words, " "))) {
 		return false
 	}
-	for j := 0; j < len(rest) && j < 2; j++ {
+	for j := 0; j < len(rest) && j < 3; j++ {
 		if m, k := ix.lex.negated.longest(rest[j:]); k > 0 && !m.against {
 			return true
 		}

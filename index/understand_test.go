@@ -60,6 +60,18 @@ func TestRequirements(t *testing.T) {
 		{name: "a symptom the knowledge base covers", q: "ecs tasks in private subnets time out pulling images from ECR, we have no NAT gateway", want: []string{"ecr"}},
 		{name: "API Gateway holds the websockets", q: "API Gateway websockets + lambda: how do I send a message to one connection from another function"},
 		{name: "Lambda functions in use", q: "our lambda triggered by sns gets the same message three times, how do we make it process once"},
+		{name: "a service reported failing is left", q: "windows images from servercore 2025 and fargate rejects them, what now", want: []string{"ecs"}, not: []string{"fargate"}},
+		{name: "a limit hit in seconds", q: "our lambda dies with Task timed out after 900.00 seconds on big files", want: []string{"fargate"}, not: []string{"lambda"}, verdict: "lambda"},
+		{name: "a complaint asks for what removes it", q: "our services run on a few EC2 boxes and patching them is a chore. where should the containers go?", want: []string{"fargate"}},
+		{name: "a runner is not App Runner", q: "our jenkins runner on ecs fargate has no docker daemon for image builds", want: []string{"ec2"}, not: []string{"app-runner", "fargate"}},
+		{name: "where the user is heading leads", q: "we built everything on EKS with karpenter but are now thinking ECS on fargate instead, what carries over", want: []string{"ecs"}, not: []string{"eks"}},
+		{name: "a service named before unwanted servers", q: "we don't want to babysit the kubernetes control plane servers", want: []string{"eks"}},
+		{name: "negation reaches past small words", q: "I don't have the time to look after swarm or kubernetes, need something for 3 containers", not: []string{"eks"}, want: []string{}},
+		{name: "container words alone, nothing AWS", q: "helm rollback says release has no deployed releases"},
+		{name: "a tool and another product", q: "how to cache docker layers in github actions"},
+		{name: "another platform for its own sake", q: "the sagemaker inference container image is too big for a serverless endpoint"},
+		{name: "a plain Lambda question", q: "my lambda (zip, no containers) hits the account concurrency limit"},
+		{name: "which alone is no request for a service", q: "docker volumes vs bind mounts, which is faster on linux"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
