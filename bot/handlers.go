@@ -127,7 +127,7 @@ func (b *Bot) postReply(ctx context.Context, channel, thread, after string, opts
 		lane: "channel:" + channel, channel: channel, kind: j.kind, received: j.received,
 		deadline: j.received.Add(b.opts.ReplyDeadline),
 		send: func(ctx context.Context) error {
-			l := &lookBack{look: b.findReply(channel, thread, after, marker)}
+			l := &lookBack{method: historyMethod(thread), look: b.findReply(channel, thread, after, marker)}
 			_, _, err := b.api.PostMessageContext(withLookBack(withChannel(ctx, channel), l), channel, opts...)
 			if _, found := l.posted(); err != nil && found {
 				return nil

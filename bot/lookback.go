@@ -37,10 +37,12 @@ import (
 // rare duplicate rather than a lost reply. A look is needed only when a post's
 // answer is lost, never on the ordinary path.
 
-// Looks are rationed to Tier 3's 50 a minute, with bursts.
+// Looks are rationed to Tier 3's 50 a minute for each of the two methods,
+// with bursts (Slack allows short ones past the limit, and a 429 is waited
+// out like any other).
 const (
 	lookEvery = 1200 * time.Millisecond
-	lookBurst = 20
+	lookBurst = 50
 	// lookPages bounds how many pages of 15 messages a look reads.
 	lookPages = 6
 	// lookTimeout bounds one look, its own retries included.
@@ -52,7 +54,8 @@ const replyEventType = "shipmate_reply"
 
 // lookBack finds in Slack the message a post may have left.
 type lookBack struct {
-	look func(ctx context.Context) (ts string, found bool, err error)
+	method string // the history method look calls, for its budget
+	look   func(ctx context.Context) (ts string, found bool, err error)
 
 	mu    sync.Mutex
 	ts    string
@@ -82,14 +85,17 @@ func lookBackOf(ctx context.Context) *lookBack {
 // looker runs looks for the retry policy, rationed.
 type looker struct {
 	log *slog.Logger
-	lim *rate.Limiter
+	lim map[string]*rate.Limiter // by the method a look calls
 
 	mu      sync.Mutex
 	refused map[string]bool // Slack's refusals logged already, by error code
 }
 
 func newLooker(log *slog.Logger) *looker {
-	return &looker{log: log, lim: rate.NewLimiter(rate.Every(lookEvery), lookBurst), refused: map[string]bool{}}
+	return &looker{log: log, refused: map[string]bool{}, lim: map[string]*rate.Limiter{
+		"conversations.replies": rate.NewLimiter(rate.Every(lookEvery), lookBurst),
+		"conversations.history": rate.NewLimiter(rate.Every(lookEvery), lookBurst),
+	}}
 }
 
 // check runs l and reports whether the message is in Slack. Any failure to
@@ -98,7 +104,11 @@ func newLooker(log *slog.Logger) *looker {
 func (k *looker) check(ctx context.Context, method string, l *lookBack) bool {
 	// Out of budget, a look waits its turn (the post's deadline bounds it):
 	// a late reply rather than a doubled one.
-	if err := k.lim.Wait(ctx); err != nil {
+	lim := k.lim[l.method]
+	if lim == nil {
+		lim = k.lim["conversations.history"]
+	}
+	if err := lim.Wait(ctx); err != nil {
 		k.log.Warn("reply's answer lost and no time left to look for it: posting again", "method", method)
 		return false
 	}
@@ -167,6 +177,14 @@ func replyMetadata(marker string) slack.SlackMetadata {
 
 func isReply(m slack.Message, marker string) bool {
 	return m.Metadata.EventType == replyEventType && fmt.Sprint(m.Metadata.EventPayload["reply"]) == marker
+}
+
+// historyMethod is the method findReply reads with.
+func historyMethod(thread string) string {
+	if thread != "" {
+		return "conversations.replies"
+	}
+	return "conversations.history"
 }
 
 // findReply returns a look for the reply marked marker, posted to channel

@@ -219,7 +219,7 @@ func (p *quizPublisher) PostQuiz(ctx context.Context, post quiz.Post, q content.
 	// A post whose answer is lost is looked for by its marker before it
 	// is sent again (lookback.go).
 	began := time.Now()
-	l := &lookBack{look: func(ctx context.Context) (string, bool, error) { return p.FindQuiz(ctx, post, began) }}
+	l := &lookBack{method: "conversations.history", look: func(ctx context.Context) (string, bool, error) { return p.FindQuiz(ctx, post, began) }}
 	_, ts, err := p.b.api.PostMessageContext(withLookBack(ctx, l), post.Channel, opts...)
 	if found, ok := l.posted(); err != nil && ok {
 		return found, nil
@@ -278,7 +278,7 @@ func (p *quizPublisher) PostResult(ctx context.Context, post quiz.Post, q conten
 		}
 		text = fmt.Sprintf(":tada: Well done %s: the answer was %c.", strings.Join(mentions, ", "), Letters[q.Correct()])
 	}
-	l := &lookBack{look: func(ctx context.Context) (string, bool, error) { return p.FindResult(ctx, post) }}
+	l := &lookBack{method: "conversations.replies", look: func(ctx context.Context) (string, bool, error) { return p.FindResult(ctx, post) }}
 	_, ts, err := p.b.api.PostMessageContext(withLookBack(ctx, l), post.Channel, slack.MsgOptionTS(post.MessageTS), slack.MsgOptionText(text, false),
 		slack.MsgOptionMetadata(quizMetadata(post.QuizID, kindResult)))
 	if found, ok := l.posted(); err != nil && ok {

@@ -626,3 +626,43 @@ func TestServeQuizAnswerLost(t *testing.T) {
 		t.Errorf("%d calls met the faults, want 3", faulted)
 	}
 }
+
+// TestServeHungPostsDoNotBlockHelp: every chat.postMessage hangs (Slack
+// sits on them); twenty mentions' replies wait on it, and /shipmate help
+// is still answered at once; once Slack answers again, every mention is
+// answered exactly once.
+func TestServeHungPostsDoNotBlockHelp(t *testing.T) {
+	t.Parallel()
+	srv := fakeslack.New()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	c := startServe(t, ctx, srv, "SLACK_CALL_TIMEOUT=2s")
+	remove := srv.Inject(fakeslack.Fault{Method: "chat.postMessage", Hang: true})
+	const n = 20
+	var threads []string
+	for i := range n {
+		ev := srv.AppMention("U1", fmt.Sprintf("CHUNG%d", i), "<@UBOT> what is fargate?")
+		threads = append(threads, ev["ts"].(string))
+		if _, err := srv.Send(ctx, srv.EventEnvelope("", ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srv.WaitCalls(ctx, "chat.postMessage", n); err != nil {
+		t.Fatal(err)
+	}
+	env := srv.SlashEnvelope("/shipmate", "help", "U2", "C1")
+	if _, err := srv.Send(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if got := answered(t, ctx, srv, c, env.Payload["response_url"].(string)); len(got) != 1 {
+		t.Errorf("help answered %d times while posts hang, want 1", len(got))
+	}
+	remove()
+	settle(t, ctx, c, n+1)
+	for i, ts := range threads {
+		if got := inThread(srv, fmt.Sprintf("CHUNG%d", i), ts); len(got) != 1 {
+			t.Errorf("mention %d: %d replies, want 1", i, len(got))
+		}
+	}
+}
