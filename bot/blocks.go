@@ -223,12 +223,15 @@ func sourceLabel(u string) string {
 	if last == "" || last == "index" {
 		return host
 	}
-	last = strings.NewReplacer("-", " ", "_", " ").Replace(last)
+	last = wordBreaks.Replace(last)
 	if len(parts) == 1 {
 		return last
 	}
 	return parts[0] + ": " + last
 }
+
+// wordBreaks turns the separators of a path's words into spaces.
+var wordBreaks = strings.NewReplacer("-", " ", "_", " ")
 
 func compareBlocks(a, b content.Service) []slack.Block {
 	bs := []slack.Block{header(a.Name + " vs " + b.Name)}
