@@ -386,7 +386,7 @@ func (ix *Index) wordTerms(w string) []string {
 			ts = append(ts, string(t.Term))
 		}
 		if !ix.frozen {
-			ix.cache[w] = ts
+			ix.cache[strings.Clone(w)] = ts
 		}
 	}
 	return ts

@@ -104,23 +104,32 @@ func truncateRunes(s string, n int) string {
 // punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as
 // "without" and "with".
 func words(s string) []string {
-	s = shorthand.Replace(strings.ToLower(acronymPossessive.ReplaceAllString(s, "$1")))
-	rs := []rune(s)
+	if strings.ContainsAny(s, "'’") { // the regexp costs more than the rest of words
+		s = acronymPossessive.ReplaceAllString(s, "$1")
+	}
+	s = shorthand.Replace(strings.ToLower(s))
+	// The words are slices of s: a caller that keeps one for long, in a
+	// map built from long texts, clones it.
 	var ws []string
 	start := -1
-	for i, r := range rs {
-		in := unicode.IsLetter(r) || unicode.IsDigit(r) ||
-			r == '.' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1])
+	prev := rune(-1)
+	for i, r := range s {
+		in := unicode.IsLetter(r) || unicode.IsDigit(r)
+		if !in && r == '.' && unicode.IsDigit(prev) {
+			next, _ := utf8.DecodeRuneInString(s[i+1:])
+			in = unicode.IsDigit(next)
+		}
 		switch {
 		case in && start < 0:
 			start = i
 		case !in && start >= 0:
-			ws = append(ws, string(rs[start:i]))
+			ws = append(ws, s[start:i])
 			start = -1
 		}
+		prev = r
 	}
 	if start >= 0 {
-		ws = append(ws, string(rs[start:]))
+		ws = append(ws, s[start:])
 	}
 	// A quantity and its unit are two words: "250mb" is "250 mb".
 	for i := 0; i < len(ws); i++ {

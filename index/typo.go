@@ -13,8 +13,13 @@ type vocabulary struct {
 
 func newVocabulary(all, targets []string) *vocabulary {
 	v := &vocabulary{freq: map[string]int{}, byLen: map[int][]string{}}
+	// words are slices of their text: the ones kept are cloned, so the
+	// vocabulary does not hold on to every text it was built from.
 	for _, t := range all {
 		for _, w := range words(t) {
+			if _, ok := v.freq[w]; !ok {
+				w = strings.Clone(w)
+			}
 			v.freq[w]++
 		}
 	}
@@ -22,6 +27,7 @@ func newVocabulary(all, targets []string) *vocabulary {
 	for _, t := range targets {
 		for _, w := range words(t) {
 			if !seen[w] {
+				w = strings.Clone(w)
 				seen[w] = true
 				v.byLen[len(w)] = append(v.byLen[len(w)], w)
 			}
