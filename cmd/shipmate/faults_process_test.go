@@ -521,7 +521,7 @@ func TestServeAgainstSilentEndpoint(t *testing.T) {
 
 // checkNoTokens fails the test if logs hold anything shaped like a Slack
 // token.
-func checkNoTokens(t *testing.T, logs string) {
+func checkNoTokens(t testing.TB, logs string) {
 	t.Helper()
 	for _, prefix := range []string{"xoxb-", "xapp-", "xoxp-"} {
 		if i := strings.Index(logs, prefix); i >= 0 {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -102,6 +103,10 @@ func cmdServe(ctx context.Context, e env) error {
 	b := bot.New(cfg, cmds, ix.ServiceName, log, bot.Options{Metrics: m, Seen: sharedSeen(st), Memory: st, Conversation: conv})
 	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m, ShutdownGrace: cfg.ShutdownGrace})
 	cmds.WithQuiz(q, time.Now)
+
+	// Building the index allocates several times what it keeps: give the
+	// garbage back now rather than hold it for the life of the process.
+	debug.FreeOSMemory()
 
 	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, m.Handler(), log)
 	if err != nil {

@@ -21,8 +21,9 @@ import (
 	"shipmate/store"
 )
 
-// binary is the real shipmate binary, built once for the process tests
-// (with -race when the tests run with it), so they exercise what ships.
+// binary is the real shipmate binary, built once for the process tests as
+// the Dockerfile builds it (static, stripped), or with -race when the tests
+// run with it, so they exercise what ships.
 var binary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "shipmate-bin-")
 	if err != nil {
@@ -30,11 +31,17 @@ var binary = sync.OnceValues(func() (string, error) {
 	}
 	bin := filepath.Join(dir, "shipmate")
 	args := []string{"build", "-o", bin}
+	env := os.Environ()
 	if raceEnabled {
 		args = append(args, "-race")
+	} else {
+		args = append(args, "-trimpath", "-ldflags=-s -w")
+		env = append(env, "CGO_ENABLED=0")
 	}
 	// go test puts its own toolchain first on PATH.
-	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	build := exec.Command("go", append(args, ".")...)
+	build.Env = env
+	out, err := build.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -51,7 +58,7 @@ func TestMain(m *testing.M) {
 
 // shipmateCmd is the built binary with args, environment env (on top of
 // this process's) and a working directory without a .env.
-func shipmateCmd(t *testing.T, ctx context.Context, env []string, args ...string) *exec.Cmd {
+func shipmateCmd(t testing.TB, ctx context.Context, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -85,7 +92,7 @@ func (c *child) Logs() string {
 
 // startServe starts serve with the fake's tokens and extra environment, and
 // waits until its health endpoints listen.
-func startServe(t *testing.T, ctx context.Context, srv *fakeslack.Server, env ...string) *child {
+func startServe(t testing.TB, ctx context.Context, srv *fakeslack.Server, env ...string) *child {
 	t.Helper()
 	cmd := shipmateCmd(t, ctx, append([]string{
 		"SLACK_BOT_TOKEN=" + srv.BotToken(),
