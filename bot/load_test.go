@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -20,7 +23,9 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"shipmate/bot"
 	"shipmate/internal/fakeslack"
+	"shipmate/metrics"
 )
 
 // Load targets: every mention acked and answered, acks well inside Slack's
@@ -41,26 +46,58 @@ type loadResult struct {
 	cpu                                time.Duration // user+system CPU of the test process (fake Slack included) during the run
 	peakRSS                            int64         // bytes, VmHWM of the test process (fake Slack included) during the run
 	duplicateReplies, unansweredEvents int
+	// metrics is what Shipmate's /metrics counted during the run (the
+	// change of each loadSeries); nil for the bare bot.
+	metrics map[string]float64
+}
+
+// loadSeries are the /metrics series a load run reads before and after:
+// each must count what the run did.
+var loadSeries = []string{
+	`shipmate_envelopes_total{type="events_api"}`,
+	`shipmate_replies_total{kind="mention"}`,
+	`shipmate_slack_api_calls_total{method="chat.postMessage",result="ok"}`,
+	`shipmate_answers_total{outcome="confident"}`,
+	`shipmate_answers_total{outcome="clarified"}`,
+	`shipmate_answers_total{outcome="declined"}`,
 }
 
 func (r loadResult) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
-	return fmt.Sprintf("sent %d in %v; acked %d (p50 %s, p99 %s, max %s); replies %d (p50 %s, p99 %s, max %s), %d duplicate, %d missing; CPU %.0f µs a mention; peak RSS %.1f MB",
+	out := fmt.Sprintf("sent %d in %v; acked %d (p50 %s, p99 %s, max %s); replies %d (p50 %s, p99 %s, max %s), %d duplicate, %d missing; CPU %.0f µs a mention; peak RSS %.1f MB",
 		r.sent, r.elapsed.Round(time.Millisecond), r.acked, ms(r.ackP50), ms(r.ackP99), ms(r.ackMax),
 		r.replies, ms(r.replyP50), ms(r.replyP99), ms(r.replyMax), r.duplicateReplies, r.unansweredEvents,
 		float64(r.cpu)/float64(time.Microsecond)/float64(max(r.sent, 1)), float64(r.peakRSS)/(1<<20))
+	if r.metrics != nil {
+		var ds []string
+		for _, name := range loadSeries {
+			ds = append(ds, fmt.Sprintf("%s +%.0f", name, r.metrics[name]))
+		}
+		out += "; /metrics: " + strings.Join(ds, ", ")
+	}
+	return out
+}
+
+// loadOptions say which bot a load run drives and with what.
+type loadOptions struct {
+	// bare drives the bare slack-go echo bot instead of Shipmate.
+	bare bool
+	// distinct makes every question a text of its own (a filler word
+	// repeated), so no answer comes from the answer cache.
+	distinct bool
 }
 
 // runLoad sends n mentions at rate per second through a fake Slack to
-// Shipmate, or with bare to a bare slack-go echo bot, and measures acks
-// and replies. Mentions go to one channel per mention sent each second:
-// Slack limits posts to about one a second per channel, and Shipmate paces
-// itself to that.
-func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
+// Shipmate, or to a bare slack-go echo bot, and measures acks and replies.
+// Mentions go to one channel per mention sent each second: Slack limits
+// posts to about one a second per channel, and Shipmate paces itself to
+// that. Shipmate's /metrics is served over HTTP and read before and after.
+func runLoad(tb testing.TB, n, rate int, o loadOptions) loadResult {
 	tb.Helper()
 	var srv *fakeslack.Server
 	var ctx context.Context
-	if bare {
+	var metricsURL string
+	if o.bare {
 		srv = fakeslack.New(fakeslack.WithPingInterval(fakePingInterval), fakeslack.WithSlimRecords())
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -68,9 +105,13 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 		stop := startBareBot(tb, srv)
 		defer func() { stop(); srv.Close() }()
 	} else {
+		m := metrics.New()
+		ms := httptest.NewServer(m.Handler())
+		defer ms.Close()
+		metricsURL = ms.URL + "/metrics"
 		// Logs at INFO, as in production: the harness's DEBUG records
 		// every envelope twice.
-		h := launch(tb, setup{fake: []fakeslack.Option{fakeslack.WithSlimRecords()}, logLevel: slog.LevelInfo})
+		h := launch(tb, setup{fake: []fakeslack.Option{fakeslack.WithSlimRecords()}, logLevel: slog.LevelInfo, opts: bot.Options{Metrics: m}})
 		defer func() {
 			if err := h.shutdown(); err != nil {
 				tb.Errorf("Run = %v, want nil", err)
@@ -90,6 +131,10 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 		questions = append(questions, s.Examples...)
 	}
 
+	var before map[string]float64
+	if metricsURL != "" {
+		before = scrape(tb, metricsURL)
+	}
 	resetPeakRSS(tb)
 	cpuBefore := processCPU()
 
@@ -100,7 +145,11 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 	began := time.Now()
 	for i := range n {
 		<-tick.C
-		ev := srv.AppMention(fmt.Sprintf("U%d", i%50), fmt.Sprintf("C%d", i%rate), "<@UBOT> "+questions[i%len(questions)])
+		q := questions[i%len(questions)]
+		if o.distinct {
+			q += strings.Repeat(" please", i/len(questions))
+		}
+		ev := srv.AppMention(fmt.Sprintf("U%d", i%50), fmt.Sprintf("C%d", i%rate), "<@UBOT> "+q)
 		sentAt[ev["ts"].(string)] = time.Now()
 		acks = append(acks, srv.SendAsync(ctx, srv.EventEnvelope("", ev)))
 	}
@@ -146,7 +195,52 @@ func runLoad(tb testing.TB, n, rate int, bare bool) loadResult {
 	r.ackP50, r.ackP99, r.ackMax = percentiles(ackLat)
 	r.replyP50, r.replyP99, r.replyMax = percentiles(replyLat)
 	r.peakRSS = peakRSS(tb)
+	if metricsURL != "" {
+		// A reply is counted once Slack's answer to it is read, a moment
+		// after the fake recorded the post.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			after := scrape(tb, metricsURL)
+			r.metrics = map[string]float64{}
+			for _, name := range loadSeries {
+				r.metrics[name] = after[name] - before[name]
+			}
+			if r.metrics[loadSeries[1]] >= float64(r.replies) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	return r
+}
+
+// scrape reads a Prometheus text exposition over HTTP, as curl would, into
+// series (name and labels as written) and values.
+func scrape(tb testing.TB, url string) map[string]float64 {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	out := map[string]float64{}
+	for line := range strings.Lines(string(body)) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
 }
 
 // startBareBot runs the bot a slack-go user writes first: socket mode with
@@ -249,10 +343,19 @@ const loadRounds = 3
 // Shipmate must ack and answer every mention, with ack p99 under 50 ms and
 // reply p99 at most 3× the bare bot's (which does no work but echo); the
 // figures are the medians of the rounds.
-func BenchmarkLoad(b *testing.B) {
+func BenchmarkLoad(b *testing.B) { benchmarkLoad(b, false) }
+
+// BenchmarkLoadDistinct is BenchmarkLoad with every question a text of its
+// own, so that each is answered afresh rather than from the answer cache
+// (BenchmarkLoad cycles through the scenarios' example questions):
+//
+//	go test -run '^$' -bench BenchmarkLoadDistinct -benchtime 1x ./bot/
+func BenchmarkLoadDistinct(b *testing.B) { benchmarkLoad(b, true) }
+
+func benchmarkLoad(b *testing.B, distinct bool) {
 	var bare, r loadResult
 	for b.Loop() {
-		bare, r = runLoadRounds(b)
+		bare, r = runLoadRounds(b, distinct)
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(float64(r.acked), "acks")
@@ -272,13 +375,14 @@ func BenchmarkLoad(b *testing.B) {
 // runLoadRounds runs both bots loadRounds times, alternating, logs every
 // run, and returns the medians (the worst counts of lost, duplicate and
 // unacked mentions).
-func runLoadRounds(tb testing.TB) (bare, shipmate loadResult) {
+func runLoadRounds(tb testing.TB, distinct bool) (bare, shipmate loadResult) {
 	var bs, ss []loadResult
 	for i := range loadRounds {
-		bs = append(bs, runLoad(tb, loadMentions, loadRate, true))
-		ss = append(ss, runLoad(tb, loadMentions, loadRate, false))
+		bs = append(bs, runLoad(tb, loadMentions, loadRate, loadOptions{bare: true, distinct: distinct}))
+		ss = append(ss, runLoad(tb, loadMentions, loadRate, loadOptions{distinct: distinct}))
 		tb.Logf("round %d bare slack-go bot: %v", i+1, bs[i])
 		tb.Logf("round %d shipmate:          %v", i+1, ss[i])
+		checkLoadMetrics(tb, ss[i])
 	}
 	bare, shipmate = medianResult(bs), medianResult(ss)
 	tb.Logf("medians: shipmate ack p99 %v, reply p99 %v = %.1f× the bare bot's %v",
@@ -312,12 +416,34 @@ func medianResult(rs []loadResult) loadResult {
 
 // TestLoad is BenchmarkLoad as a test with the figures in its log, for CI
 // jobs that do not run benchmarks: SHIPMATE_LOAD=1 go test -run TestLoad -v ./bot/
+// (SHIPMATE_LOAD=distinct for BenchmarkLoadDistinct).
 func TestLoad(t *testing.T) {
 	if os.Getenv("SHIPMATE_LOAD") == "" {
 		t.Skip("set SHIPMATE_LOAD=1 to run the load test")
 	}
-	bare, r := runLoadRounds(t)
+	bare, r := runLoadRounds(t, os.Getenv("SHIPMATE_LOAD") == "distinct")
 	checkLoadTargets(t, r, bare)
+}
+
+// checkLoadMetrics checks that /metrics counted what a Shipmate run did:
+// every envelope, every reply and its chat.postMessage, every answer.
+func checkLoadMetrics(tb testing.TB, r loadResult) {
+	tb.Helper()
+	m := r.metrics
+	answers := m[`shipmate_answers_total{outcome="confident"}`] + m[`shipmate_answers_total{outcome="clarified"}`] + m[`shipmate_answers_total{outcome="declined"}`]
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"envelopes", m[loadSeries[0]], float64(r.acked)},
+		{"replies", m[loadSeries[1]], float64(r.replies)},
+		{"chat.postMessage calls", m[loadSeries[2]], float64(r.replies)},
+		{"answers", answers, float64(r.sent)},
+	} {
+		if c.got != c.want {
+			tb.Errorf("/metrics counted %.0f %s, want %.0f: %v", c.got, c.what, c.want, r)
+		}
+	}
 }
 
 func checkLoadTargets(tb testing.TB, r, bare loadResult) {
