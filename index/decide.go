@@ -134,8 +134,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case d.anchored && ix.generic(u):
 		// "helm upgrade says another operation is in progress": container
 		// words alone, nothing about AWS, no requirement and no request for
-		// a service. Only a document covering most of it answers that.
-		d.confident = share >= minShareGeneric
+		// a service. Only a document covering most of what it says beyond
+		// the container words answers that.
+		d.confident = share >= minShareGeneric && (d.problem == 0 || d.problemCovered/d.problem > 0.25)
 		if d.confident {
 			d.reason = "only container words, but the best document covers most of the question"
 		} else {
