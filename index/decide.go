@@ -136,7 +136,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		// words alone, nothing about AWS, no requirement and no request for
 		// a service. Only a document covering most of what it says beyond
 		// the container words answers that.
-		d.confident = share >= minShareGeneric && (d.problem == 0 || d.problemCovered/d.problem > 0.25)
+		d.confident = share >= minShareGeneric && (d.problem == 0 || d.problemCovered/d.problem > minProblemGeneric || share >= minShareGenericAll)
 		if d.confident {
 			d.reason = "only container words, but the best document covers most of the question"
 		} else {
@@ -351,6 +351,11 @@ var (
 	// minShareGeneric is the share a question with only container words
 	// and nothing about AWS needs.
 	minShareGeneric = 0.5
+	// minProblemGeneric is the share of what such a question says beyond
+	// its container words that the best document must cover, unless it
+	// covers minShareGenericAll of the whole question.
+	minProblemGeneric  = 0.25
+	minShareGenericAll = 0.8
 	// minShareProblem is the share of a question quoting a symptom of what
 	// the user already runs, container words and services left out, that
 	// the best document must cover (minShareGeneric for Lambda or EC2 in
