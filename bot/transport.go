@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/json/jsontext"
 	"errors"
 	"io"
@@ -80,6 +81,13 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 	began := time.Now()
 	resp, err := t.client.Do(req)
+	if err == nil && resp.StatusCode == http.StatusOK && (method == "chat.postMessage" || method == "chat.update" || method == "chat.postEphemeral") {
+		if code := transientError(trimEcho(resp)); code != "" {
+			// Slack's own word that the call failed on its side, with
+			// HTTP 200: retried (and looked for) as a 5xx is.
+			resp.StatusCode, resp.Status = http.StatusServiceUnavailable, "503 Slack error "+code
+		}
+	}
 	result := callResult(req.Context(), resp, err)
 	t.metrics.APICall(method, result, time.Since(began).Seconds())
 	t.health.observe(result)
@@ -89,10 +97,28 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests && channel != "" {
 		t.pace.hold(channel, retryAfter(resp))
 	}
-	if resp.StatusCode == http.StatusOK && (method == "chat.postMessage" || method == "chat.update") {
-		trimEcho(resp)
-	}
 	return resp, nil
+}
+
+// transientError returns the error code of a Slack answer that says the
+// call failed on Slack's side and may be tried again (internal_error and
+// fatal_error say "it's possible some aspect of the operation succeeded",
+// so a post is looked for first); "" for anything else.
+func transientError(body []byte) string {
+	if !bytes.Contains(body, []byte(`"ok":false`)) {
+		return ""
+	}
+	var r struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return ""
+	}
+	switch r.Error {
+	case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+		return r.Error
+	}
+	return ""
 }
 
 // method names a request for metrics and logs: the Web API method, or
@@ -171,8 +197,9 @@ func formChannel(req *http.Request) string {
 // trimEcho drops the "message" Slack echoes back from chat.postMessage and
 // chat.update: nothing here reads it (callers use channel and ts), and
 // decoding its blocks into slack-go's types cost more CPU than the rest of
-// a reply. A body that is not a JSON object is passed on as it is.
-func trimEcho(resp *http.Response) {
+// a reply. It returns the body left. A body that is not a JSON object is
+// answered as unreadable_response.
+func trimEcho(resp *http.Response) []byte {
 	body, err := dropField(io.LimitReader(resp.Body, 8<<20), "message")
 	resp.Body.Close()
 	if err != nil {
@@ -181,6 +208,7 @@ func trimEcho(resp *http.Response) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
+	return body
 }
 
 // dropField reads a JSON object from r and returns it without its

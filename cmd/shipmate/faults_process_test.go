@@ -666,3 +666,59 @@ func TestServeHungPostsDoNotBlockHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSlackErrorsRetried: Slack answers HTTP 200 with ok:false and an
+// error of its own side (internal_error, fatal_error, service_unavailable,
+// request_timeout). Those are retried as a 5xx is; internal_error and
+// fatal_error may come after the message was posted ("some aspect of the
+// operation succeeded"), so the post is looked for first. Each mention is
+// answered exactly once.
+func TestServeSlackErrorsRetried(t *testing.T) {
+	t.Parallel()
+	srv := fakeslack.New()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	cases := []struct {
+		code   string
+		posted bool // Slack posted the message before failing
+	}{
+		{"internal_error", true}, {"fatal_error", true}, {"internal_error", false},
+		{"service_unavailable", false}, {"request_timeout", false},
+	}
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	srv.Handle("chat.postMessage", func(call fakeslack.Call) map[string]any {
+		ch := call.Param("channel")
+		var i int
+		if _, err := fmt.Sscanf(ch, "CERR%d", &i); err != nil || i >= len(cases) {
+			return srv.Builtin(call)
+		}
+		mu.Lock()
+		first := !failed[ch]
+		failed[ch] = true
+		mu.Unlock()
+		if !first {
+			return srv.Builtin(call)
+		}
+		if cases[i].posted {
+			srv.Builtin(call)
+		}
+		return map[string]any{"ok": false, "error": cases[i].code}
+	})
+	c := startServe(t, ctx, srv)
+	var threads []string
+	for i := range cases {
+		ev := srv.AppMention("U1", fmt.Sprintf("CERR%d", i), "<@UBOT> what is ecs?")
+		threads = append(threads, ev["ts"].(string))
+		if _, err := srv.Send(ctx, srv.EventEnvelope("", ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, ctx, c, len(cases))
+	for i, tc := range cases {
+		if got := inThread(srv, fmt.Sprintf("CERR%d", i), threads[i]); len(got) != 1 {
+			t.Errorf("%s (posted first: %t): %d replies, want 1", tc.code, tc.posted, len(got))
+		}
+	}
+}
