@@ -68,7 +68,16 @@ func (d *Digest) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("gaps digest lock: %w", err)
+			// The database did not answer: ask again in a moment, as the
+			// quiz does, rather than stop posting digests for good.
+			d.b.log.Error("gaps digest: cannot take its lock; trying again", "err", err, "retry_in", digestLockRetry)
+			t := d.clock.NewTimer(digestLockRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C():
+			}
+			continue
 		}
 		d.run(ctx, term.Lost())
 		term.Release()
@@ -107,6 +116,10 @@ func (d *Digest) run(ctx context.Context, lost <-chan struct{}) {
 		next = conf.GapsSchedule.Next(from)
 	}
 }
+
+// digestLockRetry is how soon the digest's lock is asked for again after
+// the database failed to answer.
+const digestLockRetry = 5 * time.Second
 
 // post posts the digest of slot, unless it was claimed already.
 func (d *Digest) post(ctx context.Context, slot time.Time) error {

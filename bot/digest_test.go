@@ -2,7 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,5 +92,58 @@ func TestDigestAfterRestart(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Digest.Run = %v", err)
+	}
+}
+
+// flakyLock fails its first fails calls, as a database that is not
+// answering yet would, then holds like OneProcess.
+type flakyLock struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyLock) LockScheduler(ctx context.Context, name string) (quiz.Term, error) {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return nil, errors.New("connect: connection refused")
+	}
+	return bot.OneProcess{}.LockScheduler(ctx, name)
+}
+
+// TestDigestLockRetried: the digest's lock cannot be taken at first (the
+// database is down); the digest asks again and still posts its slot.
+func TestDigestLockRetried(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sched, err := quiz.ParseSchedule("CRON_TZ=UTC 0 9 * * MON")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := &bot.Conversation{Followups: true, GapsChannel: "CGAPS", GapsSchedule: sched, GapsRetention: bot.DefaultGapsRetention}
+	h := start(t, setup{dataDir: dir, conv: conv})
+	monday := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	clock := quiz.NewFakeClock(monday.Add(-time.Minute))
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	d := h.bot.Digest(clock, &flakyLock{fails: 2})
+	go func() { done <- d.Run(ctx) }()
+	// Two failed tries each wait on the clock before the next.
+	for range 2 {
+		if err := clock.BlockUntil(h.ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(5 * time.Second)
+	}
+	clock.Set(monday.Add(time.Second))
+	if post := h.posts(t, 1)[0]; post.Param("channel") != "CGAPS" {
+		t.Errorf("digest posted to %s, want CGAPS", post.Param("channel"))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Digest.Run = %v, want nil", err)
 	}
 }
