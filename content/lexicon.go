@@ -243,8 +243,18 @@ type Limit struct {
 	Way     string   `yaml:"way"`
 }
 
-// Roles a service may have in capabilities.yaml.
-var Roles = []string{"orchestrator", "compute", "platform", "registry"}
+// Roles a service may have in capabilities.yaml: an orchestrator or a
+// platform runs the workload itself, compute comes with an orchestrator,
+// a registry holds images.
+const (
+	RoleOrchestrator = "orchestrator"
+	RoleCompute      = "compute"
+	RolePlatform     = "platform"
+	RoleRegistry     = "registry"
+)
+
+// Roles lists the roles.
+var Roles = []string{RoleOrchestrator, RoleCompute, RolePlatform, RoleRegistry}
 
 // Capability returns the capabilities of a service, or nil.
 func (b *Base) Capability(service string) *Capability {

@@ -255,13 +255,14 @@ func (ix *Index) build() error {
 	// confidence decision needs: each document's terms and the vocabulary.
 	indexed := make(chan error, 1)
 	go func() { indexed <- ix.bleve.Batch(batch) }()
-	// The terms each field holds, as Bleve analyses it: the search asks a
-	// field only for terms it has.
+	// The terms each field holds: the search asks a field only for terms
+	// it has. They are analyzed word by word as the question is, so every
+	// term a question can ask for that Bleve indexed in a field is here.
 	for name, ts := range fieldText {
 		set := map[string]bool{}
 		for _, t := range ts {
-			for _, tok := range ix.analyzer.Analyze([]byte(t)) {
-				set[string(tok.Term)] = true
+			for _, term := range ix.terms(t) {
+				set[term] = true
 			}
 		}
 		ix.fieldTerms[name] = set
@@ -425,6 +426,10 @@ func (ix *Index) ServiceName(id string) string {
 	if acronym := strings.TrimSuffix(paren, ")"); acronym != "" && acronym == strings.ToUpper(acronym) && !strings.Contains(acronym, " ") {
 		return acronym
 	}
-	name = strings.TrimPrefix(strings.TrimPrefix(name, "Amazon "), "AWS ")
+	// "AWS Fargate" is Fargate: the lexicon's generic words ("amazon",
+	// "aws") do not name a service.
+	if first, rest, ok := strings.Cut(strings.TrimSpace(name), " "); ok && slices.Contains(ix.base.Lexicon.Generic, strings.ToLower(first)) {
+		name = rest
+	}
 	return strings.TrimSpace(name)
 }

@@ -64,6 +64,9 @@ func TestEval(t *testing.T) {
 		{"testdata/holdout4.jsonl", 0.90},
 		// Real people's questions as they asked them (REAL.md), tuned on.
 		{"testdata/real-tune.jsonl", 0.90},
+		// Real questions on the 2026 material, each with the term a right
+		// answer must name (REAL.md), tuned on.
+		{"testdata/aws2026.jsonl", 0.90},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

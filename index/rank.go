@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"shipmate/content"
 )
 
 // match is how a candidate meets the question's needs.
@@ -31,7 +33,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	alts := wanted
 	var top []string
 	for _, s := range wanted {
-		if r := ix.lex.role(s); r == "orchestrator" || r == "platform" {
+		if runsWorkload(ix.lex.role(s)) {
 			top = append(top, s)
 		}
 	}
@@ -120,6 +122,13 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	return ranked
 }
 
+// runsWorkload reports whether a service of the role runs the workload
+// itself (an orchestrator or a platform), rather than being compute that
+// comes with either or a registry.
+func runsWorkload(role string) bool {
+	return role == content.RoleOrchestrator || role == content.RolePlatform
+}
+
 // keeps reports whether a document recommending a service the user is
 // leaving still meets a need of theirs that the service can meet: "cheaper
 // than Fargate" is answered by Fargate Spot.
@@ -184,7 +193,7 @@ func (ix *Index) builtOn(d *doc, need string) bool {
 		return false
 	}
 	for _, s := range d.primary() {
-		if r := ix.lex.role(s); (r == "orchestrator" || r == "platform") && ix.lex.can(s, need) {
+		if runsWorkload(ix.lex.role(s)) && ix.lex.can(s, need) {
 			return true
 		}
 	}
@@ -205,7 +214,7 @@ func (ix *Index) outsideChoices(choices []string, d *doc) string {
 			in = true
 			continue
 		}
-		if r := ix.lex.role(s); r == "orchestrator" || r == "platform" {
+		if runsWorkload(ix.lex.role(s)) {
 			return s
 		}
 	}
