@@ -35,6 +35,9 @@ const (
 	maxBatch = 256
 	// batchWriteTimeout bounds one batch's write.
 	batchWriteTimeout = 10 * time.Second
+	// recorderCloseWait bounds how long stopping the bot waits for the
+	// last records to be written.
+	recorderCloseWait = time.Second
 )
 
 type threadKey struct{ channel, thread string }

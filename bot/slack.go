@@ -249,7 +249,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer cancelWork()
 	b.convo.rec.start()
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), batchWriteTimeout)
+		// Bounded: the process exits within seconds of SIGTERM, even
+		// with the database slow to take the last records.
+		ctx, cancel := context.WithTimeout(context.Background(), recorderCloseWait)
 		defer cancel()
 		b.convo.rec.close(ctx)
 	}()
