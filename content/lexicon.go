@@ -95,6 +95,11 @@ type Cues struct {
 	// the user is heading for ("thinking ECS fargate first", "moving to
 	// EKS"): the others named are where they come from.
 	Target []string `yaml:"target"`
+	// Unable phrases ("can't", "won't") right after a service's name mark
+	// it as failing the user: "fargate can't handle our 8 hour job". After
+	// a tool or a part of it ("ecs-cli can't convert", "the ECS agent
+	// can't connect") they do not.
+	Unable []string `yaml:"unable"`
 	// Failing phrases mark, as Leaving phrases do, the service the user
 	// reports failing them ("refuses", "won't work on"): an answer
 	// recommending it is demoted even when the service could in general
@@ -441,6 +446,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.target", lx.Cues.Target, false},
+		{"cues.unable", lx.Cues.Unable, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},

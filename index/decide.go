@@ -69,6 +69,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.outside && !u.anchored && !ix.runs(u):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
+	// "lambda function url vs api gateway for a webhook" weighs products
+	// outside the domain, whatever the workload.
+	case u.weighsOutside && !u.anchored && ix.weakOnly(u):
+		d.reason = "weighs products outside the domain against each other"
+		return d
 	case u.local && !u.aws:
 		d.reason = "about a developer's own machine, not AWS"
 		return d

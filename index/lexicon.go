@@ -30,6 +30,7 @@ type lexicon struct {
 	leaveNext  phrases[struct{}]
 	failing    phrases[struct{}]
 	target     phrases[struct{}]
+	unable     phrases[struct{}]
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	choice     phrases[struct{}]
@@ -173,6 +174,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.failing = phraseSet(lx.Cues.Failing)
 	c.target = phraseSet(lx.Cues.Target)
+	c.unable = phraseSet(lx.Cues.Unable)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)

@@ -97,7 +97,18 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			c.apply("recommends none of "+strings.Join(u.target, ", ")+", which the user is heading for", notTargetFactor)
 		}
 		for _, s := range u.leaving {
-			if slices.Contains(d.primary(), s) && (slices.Contains(u.failing, s) || !ix.keeps(s, m.met)) {
+			if !slices.Contains(d.primary(), s) {
+				continue
+			}
+			// "fargate can't do it": what the user reports failing them is
+			// ruled out as a hard constraint is, unless they ask whether it
+			// can after all ("won't start on EKS fargate … can EKS fargate
+			// pods get 150GB?").
+			if slices.Contains(u.failing, s) && !u.ability {
+				c.apply("recommends "+s+", which the user says fails them", violationFactor)
+				break
+			}
+			if !ix.keeps(s, m.met) {
 				c.apply("recommends "+s+", which the user is leaving", leavingFactor)
 				break
 			}

@@ -138,6 +138,9 @@ type understanding struct {
 	// cloud is set when the question names another cloud's product;
 	// equivalent when it asks for a counterpart ("like Cloud Run").
 	cloud, equivalent bool
+	// weighsOutside is set when a comparison cue's clause names a product
+	// outside the domain ("function url vs api gateway").
+	weighsOutside bool
 	// platform is set when the question names another service that runs
 	// containers itself (SageMaker, AWS Batch); moving is set when it
 	// says the user is leaving something or looking for what replaces it.
@@ -577,6 +580,15 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 			}
 		}
 	}
+	// "fargate can't handle it": the service named right before the cue.
+	for _, at := range lx.unable.find(u.words) {
+		for _, m := range mentions {
+			if m.pos == at-1 && m.clause == u.clause[at] {
+				u.leaving = appendNew(u.leaving, m.service)
+				u.failing = appendNew(u.failing, m.service)
+			}
+		}
+	}
 	for _, at := range lx.target.find(u.words) {
 		// "is moving to EKS the only fix?" asks; it does not head there.
 		start := at
@@ -618,10 +630,15 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 	// A doubt is about the service named right after it ("do I have to
 	// run EC2 instances …"), or else the nearest one before it.
 	for _, at := range lx.doubt.find(u.words) {
+		// "do i need a load balancer for an ECS service" doubts the load
+		// balancer, not ECS: the service must come right after the cue.
+		_, k := lx.doubt.longest(u.words[at:])
 		best := ""
 		for _, m := range mentions {
 			if m.clause == u.clause[at] && m.pos > at {
-				best = m.service
+				if m.pos <= at+k+leaveNextReach {
+					best = m.service
+				}
 				break
 			}
 		}
@@ -669,6 +686,7 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		others := 0
 		if lx.outside.anywhere(clauseWords(lo, c)) {
 			others = 1
+			u.weighsOutside = true
 		}
 		if len(named) >= 2 || len(named) == 1 && others > 0 {
 			for _, s := range named {

@@ -72,6 +72,9 @@ func TestRequirements(t *testing.T) {
 		{name: "another platform for its own sake", q: "the sagemaker inference container image is too big for a serverless endpoint"},
 		{name: "a plain Lambda question", q: "my lambda (zip, no containers) hits the account concurrency limit"},
 		{name: "which alone is no request for a service", q: "docker volumes vs bind mounts, which is faster on linux"},
+		{name: "what fails the user is ruled out", q: "fargate can't handle our 8 hour render batch with 90GB of memory, what's next", want: []string{"ec2"}, not: []string{"fargate"}},
+		{name: "a doubt about something else", q: "do i really need an ALB in front of an ECS service that only reads from a queue", want: []string{"ecs"}},
+		{name: "products outside the domain weighed", q: "step functions or eventbridge scheduler for a nightly lambda"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
