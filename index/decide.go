@@ -66,7 +66,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	d.anchored = u.anchored || u.phrase != "" || len(u.named) > 0 && u.ownNeeds
 
 	switch {
-	case u.outside && !u.anchored && !ix.runs(u):
+	// A service named with a need of its own ("lambdas over the 250MB
+	// limit for S3 based ones") is still in the domain.
+	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
 	// "lambda function url vs api gateway for a webhook" weighs products
@@ -221,6 +223,19 @@ func (ix *Index) wantsAWS(u *understanding) bool {
 func (ix *Index) requires(u *understanding) bool {
 	for _, n := range u.needs {
 		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Context {
+			return true
+		}
+	}
+	return false
+}
+
+// ownAnchored reports whether the question's own words put it in the
+// domain, not only the expansion of a phrase that states a need: "a fully
+// managed message queue" reads as serverless compute, but names a queue,
+// not a container; "taskDefinition.json" is a container word.
+func (ix *Index) ownAnchored(u *understanding) bool {
+	for _, un := range u.units {
+		if un.anchor && (un.service != "" || ix.anchorTerms(un.own) || len(un.needs) == 0 && len(un.against) == 0) {
 			return true
 		}
 	}

@@ -75,6 +75,8 @@ func TestRequirements(t *testing.T) {
 		{name: "what fails the user is ruled out", q: "fargate can't handle our 8 hour render batch with 90GB of memory, what's next", want: []string{"ec2"}, not: []string{"fargate"}},
 		{name: "a doubt about something else", q: "do i really need an ALB in front of an ECS service that only reads from a queue", want: []string{"ecs"}},
 		{name: "products outside the domain weighed", q: "step functions or eventbridge scheduler for a nightly lambda"},
+		{name: "a managed product of another kind", q: "Which AWS service provides a fully managed message queue for decoupling our applications?"},
+		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
