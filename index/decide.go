@@ -94,7 +94,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// knowledge base has a phrase for ("eks fargate pods stuck in Pending,
 	// no matching fargate profile?"), or is about a service the user keeps
 	// (decided below: only a document covering the problem answers it).
-	case u.trouble && (!u.aws || !ix.runs(u) && !u.choice && !ix.staysOn(u) && (u.phrase == "" || len(u.wanted()) == 0)):
+	case u.trouble && (!u.aws || !ix.runs(u) && !u.asks && !ix.staysOn(u) && (u.phrase == "" || len(u.wanted()) == 0)):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
@@ -246,7 +246,27 @@ func (ix *Index) ownAnchored(u *understanding) bool {
 // word or service, no request for a service or a counterpart, and no
 // requirement beyond where it runs.
 func (ix *Index) generic(u *understanding) bool {
-	return !u.aws && !u.asks && !u.equivalent && !u.followup && !ix.requires(u)
+	return !u.aws && !u.asks && !u.followup && !ix.requires(u) && !ix.meansService(u)
+}
+
+// meansService reports whether a phrase of the question stands for a
+// service by the lexicon's meaning ("registry", "docker hub": ECR), not by
+// naming it: "restrict who can pull from our registry" is about ECR.
+func (ix *Index) meansService(u *understanding) bool {
+	for _, un := range u.units {
+		if un.means == "" || un.negated {
+			continue
+		}
+		if ix.namesService(un.own) {
+			continue
+		}
+		for _, t := range ix.terms(un.means) {
+			if s, ok := ix.ids[t]; ok && !ix.weak[s] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runs reports whether the question describes something to run: a need
@@ -374,7 +394,7 @@ var (
 	// minProblemGeneric is the share of what such a question says beyond
 	// its container words that the best document must cover, unless it
 	// covers minShareGenericAll of the whole question.
-	minProblemGeneric  = 0.25
+	minProblemGeneric  = 0.35
 	minShareGenericAll = 0.8
 	// minShareProblem is the share of a question quoting a symptom of what
 	// the user already runs, container words and services left out, that

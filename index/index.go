@@ -63,6 +63,8 @@ type Index struct {
 	// multi holds, for the last term of a service id of several words
 	// ("app-runner"), all its terms: "runner" names App Runner only after "app".
 	multi map[string][]string
+	// ids maps the analyzed term of a one-word service id ("ecr") to it.
+	ids map[string]string
 	// fieldTerms holds the analyzed terms of each indexed field.
 	fieldTerms map[string]map[string]bool
 	phrases    map[[2]string]bool // adjacent analyzed terms of the knowledge base's keyword phrases
@@ -108,6 +110,7 @@ func New(b *content.Base) (*Index, error) {
 		anchors:    map[string]bool{},
 		names:      map[string]string{},
 		multi:      map[string][]string{},
+		ids:        map[string]string{},
 		fieldTerms: map[string]map[string]bool{},
 		cache:      map[string][]string{},
 		phrases:    map[[2]string]bool{},
@@ -300,6 +303,9 @@ func (ix *Index) build() error {
 				if !generic[t] {
 					ix.names[t] = s.ID
 				}
+			}
+			if a == s.ID && len(ts) == 1 {
+				ix.ids[ts[0]] = s.ID
 			}
 			if len(ts) > 1 {
 				ix.multi[ts[len(ts)-1]] = ts

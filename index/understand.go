@@ -1014,20 +1014,32 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 }
 
 // complained marks the words of each clause with a complaint word in it.
+// A short clause of its own ("it's fragile af") complains about the clause
+// before it.
 func (lx *lexicon) complained(ws []string, clause []int) []bool {
 	out := make([]bool, len(ws))
 	for i, w := range ws {
 		if !lx.complaints[w] {
 			continue
 		}
+		c, n := clause[i], 0
 		for j := range ws {
-			if clause[j] == clause[i] && j != i {
+			if clause[j] == c {
+				n++
+			}
+		}
+		for j := range ws {
+			if j != i && (clause[j] == c || n <= shortComplaint && clause[j] == c-1) {
 				out[j] = true
 			}
 		}
 	}
 	return out
 }
+
+// shortComplaint is how many words a clause with a complaint may have and
+// still be about the clause before it.
+const shortComplaint = 4
 
 // knownWord reports whether w, once analyzed, is a term of the knowledge
 // base or carries no meaning at all (a stop word).
