@@ -222,7 +222,11 @@ func (r *recorder) run(stop, done chan struct{}) {
 			r.flush()
 			return
 		}
-		r.flush()
+		// What comes while a batch is written waits for the next
+		// batchDelay, unless a full batch is waiting already: a commit
+		// for each handful of records is what the delay is there to save.
+		for r.writeBatch() == maxBatch {
+		}
 	}
 }
 
@@ -252,30 +256,36 @@ func (r *recorder) sync(ctx context.Context) {
 // flush writes what was handed over, a batch at a time, until nothing is
 // left.
 func (r *recorder) flush() {
-	for {
-		r.mu.Lock()
-		b := Batch{Keep: r.keep, Turns: take(&r.turns, maxBatch)}
-		b.Gaps = take(&r.gaps, maxBatch-len(b.Turns))
-		r.mu.Unlock()
-		n := len(b.Turns) + len(b.Gaps)
-		if n == 0 {
-			return
-		}
-		r.write(b)
-		r.mu.Lock()
-		for _, tt := range b.Turns {
-			k := threadKey{tt.Channel, tt.Thread}
-			if p := r.pending[k]; len(p) > 1 {
-				r.pending[k] = p[1:]
-			} else {
-				delete(r.pending, k)
-			}
-		}
-		r.mu.Unlock()
-		for range n {
-			<-r.slots
+	for r.writeBatch() > 0 {
+	}
+}
+
+// writeBatch writes up to maxBatch of the records handed over, and returns
+// how many.
+func (r *recorder) writeBatch() int {
+	r.mu.Lock()
+	b := Batch{Keep: r.keep, Turns: take(&r.turns, maxBatch)}
+	b.Gaps = take(&r.gaps, maxBatch-len(b.Turns))
+	r.mu.Unlock()
+	n := len(b.Turns) + len(b.Gaps)
+	if n == 0 {
+		return 0
+	}
+	r.write(b)
+	r.mu.Lock()
+	for _, tt := range b.Turns {
+		k := threadKey{tt.Channel, tt.Thread}
+		if p := r.pending[k]; len(p) > 1 {
+			r.pending[k] = p[1:]
+		} else {
+			delete(r.pending, k)
 		}
 	}
+	r.mu.Unlock()
+	for range n {
+		<-r.slots
+	}
+	return n
 }
 
 // take removes and returns up to n elements from the front of *q.
