@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -49,12 +50,45 @@ type RenderOptions struct {
 type Message struct {
 	Blocks []slack.Block
 	Text   string
+	// encoded are Blocks encoded once (see Encoded), posted in their place.
+	encoded []slack.Block
 }
 
 // Options returns the slack-go options that carry the message.
 func (m Message) Options() []slack.MsgOption {
-	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+	blocks := m.Blocks
+	if m.encoded != nil {
+		blocks = m.encoded
+	}
+	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(blocks...)}
 }
+
+// Encoded returns m with its blocks encoded to JSON now, for a message
+// posted again and again: each post then copies the JSON instead of
+// encoding the blocks anew. m's blocks must not change afterwards.
+func (m Message) Encoded() Message {
+	enc := make([]slack.Block, len(m.Blocks))
+	for i, b := range m.Blocks {
+		js, err := json.Marshal(b)
+		if err != nil {
+			return m // posted as it is, and slack-go reports the error
+		}
+		enc[i] = encodedBlock{typ: b.BlockType(), id: b.ID(), json: js}
+	}
+	m.encoded = enc
+	return m
+}
+
+// encodedBlock is a block already encoded to JSON.
+type encodedBlock struct {
+	typ  slack.MessageBlockType
+	id   string
+	json []byte
+}
+
+func (b encodedBlock) BlockType() slack.MessageBlockType { return b.typ }
+func (b encodedBlock) ID() string                        { return b.id }
+func (b encodedBlock) MarshalJSON() ([]byte, error)      { return b.json, nil }
 
 // RenderBlocks renders a reply as a Slack message within Block Kit limits,
 // whatever the content.

@@ -1,6 +1,12 @@
 package bot
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+
+	"shipmate/content"
+	"shipmate/index"
+)
 
 func TestSourceLabel(t *testing.T) {
 	t.Parallel()
@@ -14,6 +20,39 @@ func TestSourceLabel(t *testing.T) {
 	} {
 		if got := sourceLabel(u); got != want {
 			t.Errorf("sourceLabel(%q) = %q, want %q", u, got, want)
+		}
+	}
+}
+
+// TestEncodedMessage: a message whose blocks were encoded once posts the
+// same JSON as the blocks themselves, for every kind of answer.
+func TestEncodedMessage(t *testing.T) {
+	t.Parallel()
+	ix, err := index.New(content.MustLoadEmbedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, q := range []string{
+		"which service for running containers without managing servers?", // a scenario
+		"what does a task definition contain?",                           // a note
+		"does fargate support gpus?",                                     // a verdict
+		"spot instances to save money",                                   // a question back
+		"how do I tune postgres",                                         // declined
+	} {
+		a, err := ix.Answer(t.Context(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := RenderBlocks(Reply{Answer: &a}, ix.ServiceName, RenderOptions{Command: q})
+		e := m.Encoded()
+		want, err1 := json.Marshal(m.Blocks)
+		got, err2 := json.Marshal(e.encoded)
+		if err1 != nil || err2 != nil || string(got) != string(want) {
+			t.Errorf("%q: encoded blocks = %s (%v), want %s (%v)", q, got, err2, want, err1)
+		}
+		if len(e.Options()) != len(m.Options()) || e.Text != m.Text {
+			t.Errorf("%q: the encoded message differs in its text or options", q)
 		}
 	}
 }

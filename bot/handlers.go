@@ -222,7 +222,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 		reply = Reply{Text: "Sorry, something went wrong answering that. Please try again."}
 	}
 	b.rememberTurn(ctx, channel, thread, question, reply)
-	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
+	msg := b.renderAnswer(reply, question, len(history) == 0)
 	if reply.Private {
 		// Only the asker sees it (a leaderboard would ping everyone on it).
 		opts := msg.Options()
@@ -238,6 +238,29 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 	}
 	return nil
 }
+
+// renderAnswer renders the reply to question for a channel or a DM. An
+// answer to a question asked outside a conversation depends on the
+// question alone while the process runs (the content does not change, see
+// index.Answer), so its message is rendered and encoded once and then
+// taken from b.rendered.
+func (b *Bot) renderAnswer(reply Reply, question string, alone bool) Message {
+	if !alone || reply.Answer == nil || reply.Private || len(question) > maxRenderedQuestion {
+		return RenderBlocks(reply, b.name, RenderOptions{Command: question})
+	}
+	if m, ok := b.rendered.Get(question); ok {
+		return m
+	}
+	m := RenderBlocks(reply, b.name, RenderOptions{Command: question}).Encoded()
+	b.rendered.Add(question, m)
+	return m
+}
+
+// Bounds of b.rendered: how many questions, and how long one may be.
+const (
+	renderedAnswers     = 1024
+	maxRenderedQuestion = 512
+)
 
 // outcome names what a command did, for the answers metric.
 func outcome(r Reply, err error) string {

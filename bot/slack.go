@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
@@ -40,6 +41,9 @@ type Bot struct {
 	lostAt  time.Time // when the socket was last lost; read loop only
 	botUser string
 	convo   *convo // thread follow-ups, learning loop, App Home (conversation.go)
+	// rendered holds the messages of answers to questions asked outside a
+	// conversation, by question (see renderAnswer).
+	rendered *lru.Cache[string, Message]
 }
 
 // Options tune a Bot; the zero value is fine.
@@ -153,6 +157,7 @@ func New(cfg Config, cmds *Commands, name func(string) string, log *slog.Logger,
 		out:     newOutbox(log, o.Metrics, o.Queue),
 		link:    link{since: time.Now()},
 	}
+	b.rendered, _ = lru.New[string, Message](renderedAnswers) // fails only for a size under 1
 	b.HandleAction(ActionShare, b.share)
 	b.HandleAction(ActionPractice, b.practice)
 	b.HandleAction(ActionQuizAnswer, b.quizAnswer)
