@@ -589,6 +589,16 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 			}
 		}
 	}
+	for _, at := range next {
+		_, k := lx.leaveNext.longest(u.words[at:])
+		for _, m := range mentions {
+			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] {
+				u.leaving = appendNew(u.leaving, m.service)
+				break
+			}
+		}
+	}
+	// After what the user leaves: "thinking of leaving EKS" heads away from it.
 	for _, at := range lx.target.find(u.words) {
 		// "is moving to EKS the only fix?" asks; it does not head there.
 		start := at
@@ -602,15 +612,6 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		for _, m := range mentions {
 			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] && !slices.Contains(u.leaving, m.service) {
 				u.target = appendNew(u.target, m.service)
-			}
-		}
-	}
-	for _, at := range next {
-		_, k := lx.leaveNext.longest(u.words[at:])
-		for _, m := range mentions {
-			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] {
-				u.leaving = appendNew(u.leaving, m.service)
-				break
 			}
 		}
 	}
