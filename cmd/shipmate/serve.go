@@ -104,10 +104,6 @@ func cmdServe(ctx context.Context, e env) error {
 	q := quiz.New(qcfg, st, b.QuizPublisher(ix.Base()), ix.Base().Questions, quiz.Options{Logger: log.With("component", "quiz"), Metrics: m, ShutdownGrace: cfg.ShutdownGrace})
 	cmds.WithQuiz(q, time.Now)
 
-	// Building the index allocates several times what it keeps: give the
-	// garbage back now rather than hold it for the life of the process.
-	debug.FreeOSMemory()
-
 	stopHealth, err := serveHealth(getenv("HTTP_ADDR"), b.Ready, m.Handler(), log)
 	if err != nil {
 		return err
@@ -134,6 +130,7 @@ func cmdServe(ctx context.Context, e env) error {
 			log.Error("gaps digest stopped", "err", err)
 		}
 	}()
+	go releaseWhenReady(ctx, b.Ready)
 	err = b.Run(ctx)
 	cancel()
 	<-quizDone
@@ -143,6 +140,26 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 	log.Info("shipmate stopped")
 	return nil
+}
+
+// releaseWhenReady gives the garbage of start-up back to the system once
+// serve is ready: building the index allocates several times what it
+// keeps, and connecting to Slack adds its share, which the runtime would
+// otherwise hand back slowly, or hold for the life of the process.
+func releaseWhenReady(ctx context.Context, ready func() bool) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for range 1200 { // a minute at most: serve not ready by then has other troubles
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if ready() {
+			debug.FreeOSMemory()
+			return
+		}
+	}
 }
 
 var (
