@@ -147,7 +147,7 @@ func (s *Server) Handle(method string, fn HandlerFunc) {
 // error to answer.
 func (s *Server) readCall(r *http.Request, method string) (Call, string) {
 	c := Call{Method: method, Path: r.URL.Path, Params: r.URL.Query(), Time: s.cfg.now()}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body, err := readBody(r)
 	if err != nil {
 		return c, "request_timeout"
 	}
@@ -186,6 +186,17 @@ func (s *Server) readCall(r *http.Request, method string) (Call, string) {
 		c.Token = c.Params.Get("token")
 	}
 	return c, slackErr
+}
+
+// readBody reads a request's body, at most maxBody of it, in one buffer of
+// the size the request announces.
+func readBody(r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // room for the read that finds EOF
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody))
+	return buf.Bytes(), err
 }
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
