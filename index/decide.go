@@ -63,7 +63,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// A service named with a need of its own is in the domain even when the
 	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
 	// instance" with "lost my key pair").
-	d.anchored = u.anchored || u.phrase != "" || len(u.named) > 0 && u.ownNeeds
+	// A keyword phrase of the knowledge base ("environment variables")
+	// puts a question in the domain, but not one about Lambda or EC2 alone.
+	d.anchored = u.anchored || u.phrase != "" && !(len(u.named) > 0 && ix.weakOnly(u)) || len(u.named) > 0 && u.ownNeeds
 
 	switch {
 	// A service named with a need of its own ("lambdas over the 250MB
@@ -131,7 +133,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		if weak {
 			need = minShareGeneric
 		}
-		d.confident = d.problem > 0 && d.problemCovered/d.problem >= need &&
+		// A document meeting a need the symptom expresses ("no space left
+		// on device": storage), not only what the workload is ("flask": a
+		// web service), answers it too.
+		d.confident = (d.problem > 0 && d.problemCovered/d.problem >= need || !weak && meets && ix.constrains(u)) &&
 			(!weak || slices.ContainsFunc(top.services, func(s string) bool { return slices.Contains(u.wanted(), s) }))
 		if d.confident {
 			d.reason = "about what the user already runs, and the best document covers most of it"
@@ -262,6 +267,19 @@ func (ix *Index) meansService(u *understanding) bool {
 		}
 		for _, t := range ix.terms(un.means) {
 			if s, ok := ix.ids[t]; ok && !ix.weak[s] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// constrains reports whether the question has a need beyond where it runs
+// and what it runs: storage, privileges, size, cost.
+func (ix *Index) constrains(u *understanding) bool {
+	for _, n := range u.needs {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil {
+			if f := ix.lex.facets[nd.Facet]; !f.Context && !f.Workload {
 				return true
 			}
 		}

@@ -76,6 +76,9 @@ func TestRequirements(t *testing.T) {
 		{name: "a doubt about something else", q: "do i really need an ALB in front of an ECS service that only reads from a queue", want: []string{"ecs"}},
 		{name: "products outside the domain weighed", q: "step functions or eventbridge scheduler for a nightly lambda"},
 		{name: "a managed product of another kind", q: "Which AWS service provides a fully managed message queue for decoupling our applications?"},
+		{name: "a Lambda setting with a phrase the knowledge base uses", q: "max total size of environment variables on a lambda function?"},
+		{name: "a full disk on a build server", q: "no space left on device when docker pulls images on our jenkins box"},
+		{name: "a full disk on Fargate", q: "fargate task dies with no space left on device while unzipping a dump", want: []string{"fargate"}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
