@@ -105,6 +105,12 @@ type Cues struct {
 	// recommending it is demoted even when the service could in general
 	// meet the need.
 	Failing []string `yaml:"failing"`
+	// Rejecting phrases ("instead", "an alternative") mark, as Leaving
+	// phrases do, a service the user wants replaced; so do LeavingNext
+	// phrases ("instead of X"). An answer recommending it drops out unless
+	// it meets a variant need (Fargate Spot for "something cheaper instead
+	// of Fargate").
+	Rejecting []string `yaml:"rejecting"`
 
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
@@ -187,6 +193,12 @@ type Facet struct {
 	// workload): a question with such a need is about compute even when it
 	// also names another AWS product ("jobs triggered by S3 uploads").
 	Workload bool `yaml:"workload"`
+	// A variant facet's needs can be met by a cheaper or simpler form of
+	// the service the user is leaving ("cheaper than Fargate": Fargate
+	// Spot), so leaving a service for one of them does not rule it out;
+	// leaving it for any other need ("a webhook past the 29 s limit, what
+	// instead of Lambda?") does.
+	Variant bool `yaml:"variant"`
 	// Ask is the question Shipmate asks back when two answers differ only
 	// in this facet; Options are the answers offered.
 	Ask     string   `yaml:"ask"`
@@ -445,7 +457,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.target", lx.Cues.Target, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false},
 		{"cues.unable", lx.Cues.Unable, false},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},

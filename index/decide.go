@@ -70,7 +70,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	switch {
 	// A service named with a need of its own ("lambdas over the 250MB
 	// limit for S3 based ones") is still in the domain.
-	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds):
+	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds && ix.requires(u)):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
 	// "lambda function url vs api gateway for a webhook" weighs products

@@ -51,7 +51,7 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		needs = append(needs, s)
 	}
 	fmt.Fprintf(&b, "  needs: %v\n", needs)
-	fmt.Fprintf(&b, "  names: %v leaving: %v failing: %v target: %v choices: %v doubted: %v only-names: %v\n", u.named, u.leaving, u.failing, u.target, u.choices, u.doubted, u.onlyNames)
+	fmt.Fprintf(&b, "  names: %v leaving: %v failing: %v rejected: %v target: %v choices: %v doubted: %v only-names: %v\n", u.named, u.leaving, u.failing, u.rejected, u.target, u.choices, u.doubted, u.onlyNames)
 	fmt.Fprintf(&b, "  definition: %v comparison: %v ability: %v choice: %v asks: %v how-to: %v follow-up: %v %v\n", u.definition, u.comparison, u.ability, u.choice, u.asks, u.howto, u.followup, u.context)
 	fmt.Fprintf(&b, "  anchored: %v keyword-phrase: %q outside: %v local: %v aws: %v other-cloud: %v platform: %v moving: %v equivalent: %v troubleshooting: %v\n",
 		u.anchored, u.phrase, u.outside, u.local, u.aws, u.cloud, u.platform, u.moving, u.equivalent, u.trouble)

@@ -29,6 +29,7 @@ type lexicon struct {
 	leaving    phrases[struct{}]
 	leaveNext  phrases[struct{}]
 	failing    phrases[struct{}]
+	rejecting  phrases[struct{}]
 	target     phrases[struct{}]
 	unable     phrases[struct{}]
 	followup   phrases[struct{}]
@@ -173,6 +174,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaving = phraseSet(lx.Cues.Leaving)
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.failing = phraseSet(lx.Cues.Failing)
+	c.rejecting = phraseSet(lx.Cues.Rejecting)
 	c.target = phraseSet(lx.Cues.Target)
 	c.unable = phraseSet(lx.Cues.Unable)
 	c.followup = phraseSet(lx.Cues.Followup)
@@ -225,7 +227,7 @@ func (ps *phrases[V]) add(text string, value V) {
 // ability, follow-up or equivalence.
 func (lx *lexicon) cueWords(ws []string) []bool {
 	out := make([]bool, len(ws))
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.failing, &lx.target, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.leaveNext, &lx.failing, &lx.rejecting, &lx.target, &lx.doubt, &lx.ability, &lx.followup, &lx.equivalent} {
 		for _, at := range ps.find(ws) {
 			_, k := ps.longest(ws[at:])
 			for j := at; j < at+k; j++ {

@@ -82,7 +82,11 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		}
 		m := ix.matchNeeds(u, d)
 		// "what is Fargate Spot?" names its topic, not a requirement.
-		if len(m.met) > 0 && len(positive) > 0 && !u.definition {
+		// What a service the user wants replaced meets is beside the point.
+		replaced := slices.ContainsFunc(d.primary(), func(s string) bool {
+			return slices.Contains(u.rejected, s) && !ix.keeps(s, m.met)
+		})
+		if len(m.met) > 0 && len(positive) > 0 && !u.definition && !replaced {
 			c.apply("meets "+strings.Join(m.met, ", "), needFactor(len(m.met), len(positive)))
 		}
 		if len(m.violated) > 0 {
@@ -108,7 +112,13 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 				c.apply("recommends "+s+", which the user says fails them", violationFactor)
 				break
 			}
-			if !ix.keeps(s, m.met) {
+			// "can EKS fargate pods get 150GB?" asks about the service it
+			// says fails; an answer about it is what the user asked for.
+			if slices.Contains(u.rejected, s) && !ix.keeps(s, m.met) {
+				c.apply("recommends "+s+", which the user wants replaced", violationFactor)
+				break
+			}
+			if !ix.keeps(s, m.met) && !(u.ability && u.subject == s && slices.Contains(u.failing, s)) {
 				c.apply("recommends "+s+", which the user is leaving", leavingFactor)
 				break
 			}
@@ -145,7 +155,7 @@ func runsWorkload(role string) bool {
 // than Fargate" is answered by Fargate Spot.
 func (ix *Index) keeps(service string, met []string) bool {
 	for _, n := range met {
-		if ix.lex.can(service, n) {
+		if nd := ix.lex.needs[n]; nd != nil && ix.lex.facets[nd.Facet].Variant && ix.lex.can(service, n) {
 			return true
 		}
 	}

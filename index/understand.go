@@ -103,6 +103,9 @@ type understanding struct {
 	// use ("won't work on Fargate", "cheaper than", "instead of"); failing
 	// are those of them the user reports failing ("fargate refuses them").
 	leaving, failing []string
+	// rejected are those the user wants replaced ("instead of Lambda",
+	// "what instead?").
+	rejected []string
 	// target are named services the user says they are heading for
 	// ("thinking ECS fargate first"); the others named are where they are.
 	target []string
@@ -539,14 +542,14 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 	// "instead of X" to the service named right after it.
 	next := lx.leaveNext.find(u.words)
 	type cue struct {
-		at, k   int
-		failing bool
+		at, k              int
+		failing, rejecting bool
 	}
 	var cues []cue
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing, &lx.rejecting} {
 		for _, at := range ps.find(u.words) {
 			_, k := ps.longest(u.words[at:])
-			cues = append(cues, cue{at, k, ps == &lx.failing})
+			cues = append(cues, cue{at, k, ps == &lx.failing, ps == &lx.rejecting})
 		}
 	}
 	for _, cu := range cues {
@@ -566,7 +569,7 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		// A short clause ("anything simpler?", "what instead?") is about
 		// the latest service named before it; a longer one names its own
 		// subject ("drop the NLB and use Service Connect instead").
-		if best == "" && u.contentWords(c) <= shortClause {
+		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(c) {
 			for _, m := range mentions {
 				if m.clause < c {
 					best = m.service
@@ -577,6 +580,9 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 			u.leaving = appendNew(u.leaving, best)
 			if cu.failing {
 				u.failing = appendNew(u.failing, best)
+			}
+			if cu.rejecting {
+				u.rejected = appendNew(u.rejected, best)
 			}
 		}
 	}
@@ -594,6 +600,7 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		for _, m := range mentions {
 			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] {
 				u.leaving = appendNew(u.leaving, m.service)
+				u.rejected = appendNew(u.rejected, m.service)
 				break
 			}
 		}
@@ -994,7 +1001,8 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			reach = 0
 		}
 		switch {
-		case lx.negators[w]:
+		// "start/stop the instances" names two actions; neither negates.
+		case lx.negators[w] && (i == 0 || !lx.cancel[ws[i-1]]):
 			reach = lx.reach
 			if i+1 < len(ws) && lx.cancel[ws[i+1]] {
 				reach = 0 // "doesn't let us …" states a limitation
@@ -1123,6 +1131,18 @@ func (u *understanding) contentWords(c int) int {
 		}
 	}
 	return n
+}
+
+// namesThing reports whether clause c names a thing of its own: a lexicon
+// phrase that stands for something rather than a need ("NLB instead?" is
+// about the load balancer, not the service named before it).
+func (u *understanding) namesThing(c int) bool {
+	for _, un := range u.units {
+		if un.clause == c && un.synonym && !un.cue && len(un.needs) == 0 && len(un.against) == 0 && un.service == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // leaveNextReach is how many words after "instead of" the service it

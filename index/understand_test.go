@@ -79,6 +79,8 @@ func TestRequirements(t *testing.T) {
 		{name: "a Lambda setting with a phrase the knowledge base uses", q: "max total size of environment variables on a lambda function?"},
 		{name: "a full disk on a build server", q: "no space left on device when docker pulls images on our jenkins box"},
 		{name: "a full disk on Fargate", q: "fargate task dies with no space left on device while unzipping a dump", want: []string{"fargate"}},
+		{name: "a CI platform's own question", q: "docker layer caching in gitlab ci takes forever, is there a better cache backend"},
+		{name: "leaving a service is not kept by what it does", q: "our lambda handles webhooks but now some take 5 minutes and the caller times out at 30s, what instead of lambda?", not: []string{"lambda"}, want: []string{}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
