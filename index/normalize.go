@@ -107,7 +107,7 @@ func words(s string) []string {
 	if strings.ContainsAny(s, "'’") { // the regexp costs more than the rest of words
 		s = acronymPossessive.ReplaceAllString(s, "$1")
 	}
-	s = shorthand.Replace(strings.ToLower(s))
+	s = readShorthand(strings.ToLower(s))
 	// The words are slices of s: a caller that keeps one for long, in a
 	// map built from long texts, clones it.
 	var ws []string
@@ -164,7 +164,24 @@ func cutQuantity(w string) (string, string, bool) {
 // which would otherwise join into a word of its own ("ecss").
 var acronymPossessive = regexp.MustCompile(`\b([A-Z][A-Z0-9]+)['’]s\b`)
 
-var shorthand = strings.NewReplacer("'", "", "’", "", "w/o ", "without ", "w/ ", "with ")
+// readShorthand joins words at apostrophes ("don't" → "dont") and reads
+// "w/o" and "w/" as "without" and "with". Each replacement is made only
+// where it has something to replace: most texts have no "w/", and the
+// replacers cost more than the rest of words.
+func readShorthand(s string) string {
+	if strings.Contains(s, "w/") {
+		s = withShorthand.Replace(s)
+	}
+	if strings.ContainsAny(s, "'’") {
+		s = apostrophes.Replace(s)
+	}
+	return s
+}
+
+var (
+	withShorthand = strings.NewReplacer("w/o ", "without ", "w/ ", "with ")
+	apostrophes   = strings.NewReplacer("'", "", "’", "")
+)
 
 // normalized is the first stage's result: the question as plain words,
 // each with the clause it belongs to.
