@@ -92,6 +92,7 @@ func New(b *content.Base) (*Index, error) {
 	if b.Lexicon == nil {
 		return nil, errors.New("index: the knowledge base has no lexicon")
 	}
+	useSliceSearcher()
 	m, err := newMapping(b.Lexicon)
 	if err != nil {
 		return nil, fmt.Errorf("index mapping: %w", err)
