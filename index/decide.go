@@ -73,6 +73,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds && ix.requires(u)):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
+	// "the eventbridge rule on s3 isn't triggering" troubleshoots another
+	// product, whatever workload it serves.
+	case u.outside && u.trouble && !ix.ownAnchored(u) && len(u.wanted()) == 0:
+		d.reason = "troubleshoots a product outside the domain"
+		return d
 	// "lambda function url vs api gateway for a webhook" weighs products
 	// outside the domain, whatever the workload.
 	case u.weighsOutside && !u.anchored && ix.weakOnly(u):

@@ -81,6 +81,8 @@ func TestRequirements(t *testing.T) {
 		{name: "a full disk on Fargate", q: "fargate task dies with no space left on device while unzipping a dump", want: []string{"fargate"}},
 		{name: "a CI platform's own question", q: "docker layer caching in gitlab ci takes forever, is there a better cache backend"},
 		{name: "leaving a service is not kept by what it does", q: "our lambda handles webhooks but now some take 5 minutes and the caller times out at 30s, what instead of lambda?", not: []string{"lambda"}, want: []string{}},
+		{name: "another product's trigger troubleshooting", q: "our eventbridge rule for s3 uploads never fires"},
+		{name: "an IAM report", q: "how can we list IAM roles nobody has used in 90 days"},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
