@@ -100,8 +100,8 @@ type setup struct {
 	extra []bot.Command
 	// faults are injected into the fake before the bot starts.
 	faults []fakeslack.Fault
-	// logLevel is the bot's log level (default DEBUG, so tests see all).
-	logLevel slog.Level
+	// logLevel is the bot's log level (nil: DEBUG, so tests see all).
+	logLevel slog.Leveler
 	// dataDir holds the bot's store; empty: a new one. conv replaces
 	// the default conversation settings (follow-ups on, admin UADMIN).
 	dataDir string
@@ -157,8 +157,8 @@ func launch(t testing.TB, s setup) *harness {
 	opts.SocketOptions = append([]socketmode.Option{socketmode.OptionPingInterval(clientPingInterval)}, opts.SocketOptions...)
 	logs := &logBuffer{}
 	level := slog.LevelDebug
-	if s.logLevel != 0 {
-		level = s.logLevel
+	if s.logLevel != nil {
+		level = s.logLevel.Level()
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	cmds := bot.NewCommands(ix, ix.Base(), append([]bot.Command{bot.GapsCommand(opts.Memory, opts.Conversation, time.Now)}, s.extra...)...)
