@@ -37,8 +37,12 @@ type Lexicon struct {
 	// "IAM"): next to another cloud's product, or in a question leaving
 	// AWS, they do not make it a question about AWS.
 	AWSShared []string `yaml:"aws_shared"`
-	Negation  Negation `yaml:"negation"`
-	Cues      Cues     `yaml:"cues"`
+	// Features are the names of one service's features ("Pod Identity",
+	// "Express Mode"): a question that names one is answered by a document
+	// that names it too.
+	Features []string `yaml:"features"`
+	Negation Negation `yaml:"negation"`
+	Cues     Cues     `yaml:"cues"`
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`
@@ -452,6 +456,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 	}{
 		{"protected", lx.Protected, true}, {"filler", lx.Filler, true}, {"anchors", lx.Anchors, true},
 		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false}, {"aws_shared", lx.AWSShared, false},
+		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},

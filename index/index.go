@@ -85,6 +85,9 @@ type doc struct {
 	scenario *content.Scenario
 	note     *content.Note
 	caveats  []string
+	// features are the lexicon's features that what the document says
+	// names (what Hit.Contains reads).
+	features []string
 }
 
 // New builds the index for b in one batch. Close it when done.
@@ -286,6 +289,9 @@ func (ix *Index) build() error {
 
 	lx := ix.base.Lexicon
 	ix.lex = compileLexicon(lx, ix.base.Capabilities)
+	for _, d := range ix.docs {
+		d.features = ix.lex.featuresIn(words(d.says()))
+	}
 	for _, t := range lx.Terms {
 		targetText = append(targetText, strings.Join(t.Says, " "), t.Means)
 	}
@@ -439,4 +445,26 @@ func (ix *Index) ServiceName(id string) string {
 		name = rest
 	}
 	return strings.TrimSpace(name)
+}
+
+// says is what the document tells the user, the text Hit.Contains reads: a
+// scenario's recommendation, reasons, alternatives, caveats and its note's
+// title, or a note's title, body and caveats.
+func (d *doc) says() string {
+	var b strings.Builder
+	if s := d.scenario; s != nil {
+		b.WriteString(s.Answer + " " + s.Because)
+		for _, a := range s.Consider {
+			b.WriteString(" " + a.When + " " + strings.Join(a.Use, " "))
+		}
+		if d.note != nil {
+			b.WriteString(" " + d.note.Title)
+		}
+	} else if d.note != nil {
+		b.WriteString(d.note.Title + " " + d.note.Body)
+	}
+	for _, c := range d.caveats {
+		b.WriteString(" " + c)
+	}
+	return b.String()
 }

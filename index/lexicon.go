@@ -45,6 +45,7 @@ type lexicon struct {
 	clouds     phrases[struct{}]
 	platforms  phrases[struct{}]
 	trouble    phrases[struct{}]
+	features   phrases[string] // value: the feature's words, joined
 	needs      map[string]*content.Need
 	facets     map[string]*content.Facet
 	facetList  []*content.Facet // in lexicon.yaml order
@@ -188,6 +189,9 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.clouds = phraseSet(lx.Outside.Clouds)
 	c.platforms = phraseSet(lx.Outside.Platforms)
 	c.trouble = phraseSet(lx.Outside.Troubleshooting)
+	for _, f := range lx.Features {
+		c.features.add(f, strings.Join(words(f), " "))
+	}
 	return c
 }
 
@@ -328,6 +332,17 @@ func (ps *phrases[V]) endsWith(ws []string, i int) bool {
 		}
 	}
 	return false
+}
+
+// featuresIn returns the features named in ws, each once, in order.
+func (lx *lexicon) featuresIn(ws []string) []string {
+	var out []string
+	for _, i := range lx.features.find(ws) {
+		if f, _ := lx.features.longest(ws[i:]); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // phraseSet makes a set of phrases without values.

@@ -80,6 +80,19 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 				c.apply("overview of the named service", 1+overviewBoost)
 			}
 		}
+		// "is Pod Identity supported on Fargate?" is answered by what says
+		// Pod Identity, not by another EKS-on-Fargate document.
+		if len(u.features) > 0 {
+			n := 0
+			for _, f := range u.features {
+				if slices.Contains(d.features, f) {
+					n++
+				}
+			}
+			if n > 0 {
+				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
+			}
+		}
 		m := ix.matchNeeds(u, d)
 		// "what is Fargate Spot?" names its topic, not a requirement.
 		// What a service the user wants replaced meets is beside the point.
@@ -263,6 +276,9 @@ const (
 	definitionBoost = 0.3
 	// namedBoost is how much more a document covering every named service scores.
 	namedBoost = 0.75
+	// featureBoost favours documents naming the features the question
+	// names.
+	featureBoost = 0.5
 	// comparisonBoost favours, for a comparison, documents covering every
 	// service it names.
 	comparisonBoost = 0.5

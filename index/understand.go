@@ -88,9 +88,11 @@ type need struct {
 
 // understanding is the second stage's result: what the question asks.
 type understanding struct {
-	words  []string // the question's words after typo correction
-	clause []int
-	units  []unit
+	words []string // the question's words after typo correction
+	// features are the lexicon's features the question names.
+	features []string
+	clause   []int
+	units    []unit
 	// needs are the requirements the question expresses, each once;
 	// ownNeeds is set when some come from words other than a service's
 	// name ("GPUs", not "EC2 instances").
@@ -297,6 +299,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 	}
 	u.words = ws
+	u.features = lx.featuresIn(ws)
 	negated := lx.negations(ws, n.clause, func(w string) bool { return len(ix.wordTerms(w)) > 0 })
 	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)

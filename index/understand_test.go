@@ -3,6 +3,7 @@ package index_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"shipmate/index"
@@ -200,5 +201,39 @@ func TestFollowUp(t *testing.T) {
 	}
 	if top := a.Top(); top == nil || !slices.Contains(top.Services, "ecr") {
 		t.Errorf("Answer(registry after kubernetes) = %+v, want ECR", a.Answers)
+	}
+}
+
+// A question that names a feature is answered by a document that names it.
+func TestFeatureNamed(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, feature := range map[string]string{
+		"is pod identity supported on fargate pods or do we still need irsa": "Pod Identity",
+		"can express mode services run sidecars":                             "Express Mode",
+		"docker hub rate limits in our ecs tasks, pull-through cache?":       "pull through cache",
+		"does service connect do retries and timeouts":                       "Service Connect",
+		"our eks cluster is on 1.28, what does extended support cost":        "extended support",
+		"auto mode vs managed node groups, which costs more":                 "Auto Mode",
+	} {
+		a, err := ix.Answer(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := a.Top()
+		if !a.Confident || top == nil {
+			t.Errorf("%q: declined", q)
+			continue
+		}
+		if !top.Contains(feature) {
+			t.Errorf("%q: top answer %s does not name %q", q, top.ID, feature)
+		}
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ToLower(ex), "names "+strings.ToLower(feature)) {
+			t.Errorf("%q: explain does not show the feature factor", q)
+		}
 	}
 }
