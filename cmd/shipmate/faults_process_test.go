@@ -450,34 +450,10 @@ func hangingAPI(t *testing.T) string {
 // API URL, without waiting for a connection.
 func startServeRaw(t *testing.T, ctx context.Context, env ...string) *child {
 	t.Helper()
-	cmd := shipmateCmd(t, ctx, append([]string{
+	c, _ := launchServe(t, ctx, append([]string{
 		"SLACK_BOT_TOKEN=" + fakeslack.DefaultBotToken,
 		"SLACK_APP_TOKEN=" + fakeslack.DefaultAppToken,
-		"HTTP_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "QUIZ_CHANNEL=", "DATA_DIR=" + t.TempDir(),
-	}, env...), "serve")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, logsDone: make(chan struct{})}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-c.logsDone
-		cmd.Wait()
-		checkNoTokens(t, c.Logs())
-	})
-	go func() {
-		defer close(c.logsDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			c.mu.Lock()
-			c.logs.WriteString(sc.Text() + "\n")
-			c.mu.Unlock()
-		}
-	}()
+	}, env...)...)
 	return c
 }
 

@@ -94,10 +94,30 @@ func (c *child) Logs() string {
 // waits until its health endpoints listen.
 func startServe(t testing.TB, ctx context.Context, srv *fakeslack.Server, env ...string) *child {
 	t.Helper()
-	cmd := shipmateCmd(t, ctx, append([]string{
+	c, addr := launchServe(t, ctx, append([]string{
 		"SLACK_BOT_TOKEN=" + srv.BotToken(),
 		"SLACK_APP_TOKEN=" + srv.AppToken(),
 		"SLACK_API_URL=" + srv.APIURL(),
+	}, env...)...)
+	select {
+	case a := <-addr:
+		c.health = "http://" + a
+	case <-ctx.Done():
+		t.Fatalf("serve did not start its health endpoints:\n%s", c.Logs())
+	}
+	if err := srv.WaitConnections(ctx, 1); err != nil {
+		t.Fatalf("serve did not connect: %v\n%s", err, c.Logs())
+	}
+	return c
+}
+
+// launchServe starts serve with env (tokens and API URL included) and
+// collects its logs; the channel gets the health endpoints' address once
+// they listen. At cleanup the process is killed and its logs are checked
+// for tokens.
+func launchServe(t testing.TB, ctx context.Context, env ...string) (*child, <-chan string) {
+	t.Helper()
+	cmd := shipmateCmd(t, ctx, append([]string{
 		"HTTP_ADDR=127.0.0.1:0",
 		"LOG_FORMAT=json",
 		"QUIZ_CHANNEL=",
@@ -127,20 +147,14 @@ func startServe(t testing.TB, ctx context.Context, srv *fakeslack.Server, env ..
 			c.mu.Unlock()
 			var rec map[string]any
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "health endpoints listening" {
-				addr <- rec["addr"].(string)
+				select {
+				case addr <- rec["addr"].(string):
+				default: // a restart's second address is not waited for
+				}
 			}
 		}
 	}()
-	select {
-	case a := <-addr:
-		c.health = "http://" + a
-	case <-ctx.Done():
-		t.Fatalf("serve did not start its health endpoints:\n%s", c.Logs())
-	}
-	if err := srv.WaitConnections(ctx, 1); err != nil {
-		t.Fatalf("serve did not connect: %v\n%s", err, c.Logs())
-	}
-	return c
+	return c, addr
 }
 
 // TestServeLifecycle runs `shipmate serve` as a process against a fake
