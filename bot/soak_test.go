@@ -64,7 +64,7 @@ type request struct {
 // runSoak sends mixed traffic (mentions in 40 channels and one busy one, DMs, slash
 // commands, feedback clicks) at rate per second for d, with random Web API
 // faults, Slack's per-channel limit, redelivery of unacked envelopes and a
-// refresh or a dropped socket every few seconds, and 5% of acks lost on
+// refresh or a dropped socket every few seconds (at random), and 5% of acks lost on
 // the way (so Slack sends those envelopes again), then waits for every
 // reply and counts the lost and the duplicated ones.
 func runSoak(tb testing.TB, d time.Duration, rate int, seed uint64) soakResult {
@@ -94,20 +94,30 @@ func runSoak(tb testing.TB, d time.Duration, rate int, seed uint64) soakResult {
 	var r soakResult
 	var reqs []request
 	var acks []<-chan fakeslack.Ack
+	var cuts []string // when and how the socket was cut, for a failure's log
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
-	cut := time.NewTicker(3 * time.Second)
+	// Cuts come every 1.5–4.5 s, not on a fixed period: a period equal to
+	// Slack's 3-second ack timeout would cut every redelivery of an
+	// envelope whose ack a cut lost at the same point of its life, where
+	// a real socket's faults fall at random.
+	cutEvery := func() time.Duration { return 1500*time.Millisecond + rnd.N(3*time.Second) }
+	cut := time.NewTimer(cutEvery())
 	defer cut.Stop()
 	began := time.Now()
 	for i := 0; time.Since(began) < d; i++ {
 		select {
 		case <-tick.C:
 		case <-cut.C:
+			kind := "refresh"
 			if rnd.IntN(2) == 0 {
 				h.srv.Disconnect("refresh_requested")
 			} else {
 				h.srv.DropConnections()
+				kind = "drop"
 			}
+			cuts = append(cuts, time.Now().Format("15:04:05.000")+" "+kind)
+			cut.Reset(cutEvery())
 			r.cuts++
 			continue
 		}
@@ -149,8 +159,17 @@ func runSoak(tb testing.TB, d time.Duration, rate int, seed uint64) soakResult {
 	r.duration = time.Since(began).Round(time.Second)
 	r.requests = len(reqs)
 	for _, a := range acks {
-		if (<-a).Err != nil {
+		if err := (<-a).Err; err != nil {
 			r.unacked++
+			tb.Logf("unacked: %v", err)
+		}
+	}
+	if r.unacked > 0 {
+		tb.Logf("socket cuts: %s", strings.Join(cuts, ", "))
+		for _, a := range h.srv.Acks() {
+			if a.Late {
+				tb.Logf("late ack of %s (%s, sent %s) after %v", a.EnvelopeID, a.Type, a.Sent.Format("15:04:05.000"), a.Latency)
+			}
 		}
 	}
 	// Every reply, or the end of every reply's deadline.

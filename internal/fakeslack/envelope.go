@@ -52,6 +52,7 @@ type Ack struct {
 type pending struct {
 	env       Envelope
 	sentAt    time.Time
+	conn      int      // the connection it was written to
 	ch        chan Ack // buffered: receives the ack at most once
 	abandoned bool     // the sender stopped waiting; a later ack is Late
 }
@@ -109,9 +110,11 @@ func (s *Server) sendAsync(ctx context.Context, env Envelope, raw []byte) <-chan
 			out <- s.abandon(p, fmt.Errorf("marshal envelope: %w", err))
 			return
 		}
+		var attempts []string // for the error when no attempt was acked
 		for retries := 0; ; retries++ {
 			a := s.deliver(ctx, p, data)
 			s.mu.Lock()
+			attempts = append(attempts, fmt.Sprintf("%s on connection %d at %s", p.env.EnvelopeID, p.conn, p.sentAt.Format("15:04:05.000")))
 			again := raw == nil && errors.Is(a.Err, ErrAckTimeout) && retries < s.cfg.redeliver && !s.closed
 			if again {
 				// As Slack does: a new envelope with the same payload.
@@ -122,6 +125,9 @@ func (s *Server) sendAsync(ctx context.Context, env Envelope, raw []byte) <-chan
 			}
 			s.mu.Unlock()
 			if !again {
+				if a.Err != nil && len(attempts) > 1 {
+					a.Err = fmt.Errorf("%w (sent %d times: %s)", a.Err, len(attempts), strings.Join(attempts, "; "))
+				}
 				out <- a
 				return
 			}
@@ -158,7 +164,7 @@ func (s *Server) deliver(ctx context.Context, p *pending, data []byte) Ack {
 			return s.abandon(p, err)
 		}
 		s.mu.Lock()
-		p.sentAt = time.Now()
+		p.sentAt, p.conn = time.Now(), c.id
 		s.mu.Unlock()
 		if err := c.write(data); err != nil {
 			// A broken socket: retire it and use another one.
