@@ -1,6 +1,6 @@
 # Shipmate's container image: a static Go binary on distroless, about 33 MB.
 #
-#   docker build -t shipmate .
+#   docker build --build-arg SHIPMATE_COMMIT=$(git rev-parse HEAD) -t shipmate .
 #   docker run --rm --env-file .env -v shipmate-data:/data -p 8080:8080 shipmate
 #
 # .ci/docker-build-stage.sh runs this file's build-stage RUN lines outside
@@ -16,9 +16,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# The context has no .git, so the go command cannot record the commit:
+# pass it in, and `shipmate version` and shipmate_build_info show it
+# (docker build --build-arg SHIPMATE_COMMIT=$(git rev-parse HEAD) .).
+ARG SHIPMATE_COMMIT=
 # CGO_ENABLED=0 makes a static binary (the SQLite driver is pure Go), which
 # is what distroless/static needs: it has no C library.
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o /out/shipmate ./cmd/shipmate
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w -X shipmate/internal/buildinfo.commit=$SHIPMATE_COMMIT" -o /out/shipmate ./cmd/shipmate
 # The quiz store's mount point, owned by the image's user, so a fresh named
 # volume starts writable.
 RUN mkdir -p /out/data && chown 65532:65532 /out/data

@@ -86,6 +86,9 @@ if [ -n "$image_go" ] && [ "$(printf '%s\n%s\n' "$image_go" "$machine_go" | sort
   toolchain=go$image_go
 fi
 export GOTOOLCHAIN=$toolchain GOFLAGS=-buildvcs=false
+# As `docker build --build-arg SHIPMATE_COMMIT=$(git rev-parse HEAD)` would.
+SHIPMATE_COMMIT=${SHIPMATE_COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)}
+export SHIPMATE_COMMIT
 export TARGETOS=${TARGETOS:-$(go env GOOS)} TARGETARCH=${TARGETARCH:-$(go env GOARCH)}
 while read -r kw rest; do
   case ${kw^^} in
@@ -174,6 +177,11 @@ echo "size: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.1f MiB", s / 1048
 
 echo "--- runs with an empty environment"
 cd "$out"
+version=$(env -i ./shipmate version) || fail "shipmate version failed"
+echo "$version"
+if [ -n "$SHIPMATE_COMMIT" ]; then
+  grep -q "^commit   $SHIPMATE_COMMIT\$" <<<"$version" || fail "shipmate version does not name the commit $SHIPMATE_COMMIT passed as SHIPMATE_COMMIT"
+fi
 env -i ./shipmate validate || fail "shipmate validate failed"
 answer=$(env -i ./shipmate ask --json "serverless containers") || fail "shipmate ask --json failed"
 [ "$(grep -c . <<<"$answer")" -eq 1 ] && [ "${answer:0:1}" = "{" ] && [ "${answer: -1}" = "}" ] ||

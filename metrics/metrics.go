@@ -5,12 +5,14 @@
 package metrics
 
 import (
+	"cmp"
 	"net/http"
-	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"shipmate/internal/buildinfo"
 )
 
 // Results of a Web API call, the values of the result label.
@@ -134,18 +136,9 @@ func New() *Metrics {
 // buildInfo is shipmate_build_info, always 1, labelled with the module
 // version, VCS revision and Go version the binary was built with.
 func buildInfo() prometheus.Collector {
-	version, revision, goVersion := "unknown", "unknown", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		goVersion = bi.GoVersion
-		if bi.Main.Version != "" {
-			version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
+	bi := buildinfo.Read()
+	version, revision := cmp.Or(bi.Version, "unknown"), cmp.Or(bi.Commit, "unknown")
+	goVersion := bi.GoVersion
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "shipmate_build_info",
 		Help:        "Always 1; the labels say which build is running.",

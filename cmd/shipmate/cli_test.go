@@ -2,9 +2,10 @@ package main
 
 import (
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
+
+	"shipmate/internal/buildinfo"
 )
 
 // TestHelp: every command prints its usage to stdout and exits 0 on -h and
@@ -78,18 +79,15 @@ func TestVersion(t *testing.T) {
 
 func TestVersionText(t *testing.T) {
 	t.Parallel()
-	info := &debug.BuildInfo{GoVersion: "go1.99.1", Main: debug.Module{Path: "shipmate", Version: "v1.2.3"}, Settings: []debug.BuildSetting{
-		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
-		{Key: "vcs.time", Value: "2026-12-01T10:00:00Z"},
-		{Key: "vcs.modified", Value: "true"},
-	}}
+	info := buildinfo.Info{Version: "v1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567",
+		Time: "2026-12-01T10:00:00Z", Modified: true, GoVersion: "go1.99.1"}
 	got := versionText(info)
 	for _, want := range []string{"shipmate v1.2.3\n", "commit   0123456789abcdef0123456789abcdef01234567 (2026-12-01T10:00:00Z, with uncommitted changes)\n", "go       go1.99.1 "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("versionText = %q, want %q in it", got, want)
 		}
 	}
-	if got := versionText(&debug.BuildInfo{GoVersion: "go1.99.1"}); !strings.Contains(got, "commit   unknown") || !strings.Contains(got, "shipmate (unknown)") {
+	if got := versionText(buildinfo.Info{GoVersion: "go1.99.1"}); !strings.Contains(got, "commit   unknown") || !strings.Contains(got, "shipmate (unknown)") {
 		t.Errorf("versionText without VCS = %q, want an unknown version and commit", got)
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
+
+	"shipmate/internal/buildinfo"
 )
 
 // cmdVersion prints what was built: the module version, the commit and
-// the Go toolchain, all from the build information the go command embeds.
+// the Go toolchain (see package buildinfo).
 func cmdVersion(_ context.Context, e env) error {
 	fs := e.flags()
 	if err := e.parse(fs); err != nil {
@@ -18,38 +19,30 @@ func cmdVersion(_ context.Context, e env) error {
 	if fs.NArg() > 0 {
 		return e.usageErr(fs, "version takes no arguments")
 	}
-	info, _ := debug.ReadBuildInfo()
-	_, err := fmt.Fprint(e.stdout, versionText(info))
+	_, err := fmt.Fprint(e.stdout, versionText(buildinfo.Read()))
 	return err
 }
 
 // versionText describes info; a binary built without version control
-// stamping (go test, or -buildvcs=false) says its commit is unknown.
-func versionText(info *debug.BuildInfo) string {
-	version, goVersion := "(unknown)", runtime.Version()
-	settings := map[string]string{}
-	if info != nil {
-		if info.Main.Version != "" {
-			version = info.Main.Version
-		}
-		goVersion = info.GoVersion
-		for _, s := range info.Settings {
-			settings[s.Key] = s.Value
-		}
+// information or a stamped commit says its commit is unknown.
+func versionText(info buildinfo.Info) string {
+	version := info.Version
+	if version == "" {
+		version = "(unknown)"
 	}
 	commit := "unknown (built without version control information)"
-	if rev := settings["vcs.revision"]; rev != "" {
+	if info.Commit != "" {
 		var notes []string
-		if t := settings["vcs.time"]; t != "" {
-			notes = append(notes, t)
+		if info.Time != "" {
+			notes = append(notes, info.Time)
 		}
-		if settings["vcs.modified"] == "true" {
+		if info.Modified {
 			notes = append(notes, "with uncommitted changes")
 		}
-		commit = rev
+		commit = info.Commit
 		if len(notes) > 0 {
 			commit += " (" + strings.Join(notes, ", ") + ")"
 		}
 	}
-	return fmt.Sprintf("shipmate %s\ncommit   %s\ngo       %s %s/%s\n", version, commit, goVersion, runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("shipmate %s\ncommit   %s\ngo       %s %s/%s\n", version, commit, info.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
