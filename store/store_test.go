@@ -252,8 +252,12 @@ func TestSchedulerLockTakeoverOnDeath(t *testing.T) {
 	}
 	a, c := open(), open()
 	ta := lead(t, a)
-	// Kill the holder's lock session, as the server does when its process dies.
-	if _, err := c.w.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`); err != nil {
+	// Kill the holder's lock session, as the server does when its process
+	// dies; only in this test's database, whose locks are this test's (the
+	// other tests, here and in other packages, share the server).
+	if _, err := c.w.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -166,7 +166,10 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/api/{method}", s.handleAPI)
 	mux.HandleFunc("/response/{id}", s.handleResponseURL)
 	mux.HandleFunc("/link/", s.handleSocket)
-	s.hs = httptest.NewServer(mux)
+	// Started once s.hs is set: a client of an earlier server on the same
+	// port may call the moment it listens, and the handlers read s.hs.
+	s.hs = httptest.NewUnstartedServer(mux)
+	s.hs.Start()
 	return s
 }
 
