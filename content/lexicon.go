@@ -41,8 +41,12 @@ type Lexicon struct {
 	// "Express Mode"): a question that names one is answered by a document
 	// that names it too.
 	Features []string `yaml:"features"`
-	Negation Negation `yaml:"negation"`
-	Cues     Cues     `yaml:"cues"`
+	// Descriptions are how people describe features without their names
+	// ("an IAM role per pod without the OIDC provider" is Pod Identity): a
+	// question that says one names its features.
+	Descriptions []Description `yaml:"descriptions"`
+	Negation     Negation      `yaml:"negation"`
+	Cues         Cues          `yaml:"cues"`
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`
@@ -151,6 +155,15 @@ type Term struct {
 	Needs   []string `yaml:"needs"`
 	Negated *Meaning `yaml:"negated"`
 	Pos     Pos      `yaml:"-"`
+}
+
+// Description is a set of phrases that describe Features without naming
+// them. A phrase with "..." matches any words in its place within one
+// clause ("role ... per pod").
+type Description struct {
+	Features []string `yaml:"features"`
+	Says     []string `yaml:"says"`
+	Pos      Pos      `yaml:"-"`
 }
 
 // Meaning is what a term stands for.
@@ -317,6 +330,11 @@ func loadLexicon(fsys fs.FS, b *Base) Problems {
 		for i, line := range entryLines(root, "terms") {
 			if i < len(lx.Terms) {
 				lx.Terms[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		for i, line := range entryLines(root, "descriptions") {
+			if i < len(lx.Descriptions) {
+				lx.Descriptions[i].Pos = Pos{lexiconFile, line}
 			}
 		}
 		for i, line := range entryLines(root, "quantities") {
@@ -557,6 +575,21 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 				add(t.Pos, "term negated: needs \"means\" or \"needs\"")
 			}
 			known(t.Pos, "term negated needs", t.Negated.Needs)
+		}
+	}
+	for _, d := range lx.Descriptions {
+		if len(d.Features) == 0 || len(d.Says) == 0 {
+			add(d.Pos, "description: needs \"features\" and \"says\"")
+		}
+		for _, f := range d.Features {
+			if !slices.ContainsFunc(lx.Features, func(g string) bool { return strings.EqualFold(strings.TrimSpace(g), strings.TrimSpace(f)) }) {
+				add(d.Pos, "description: %q is not an entry of features", f)
+			}
+		}
+		for _, s := range d.Says {
+			if w := strings.Fields(s); len(w) == 0 || w[0] == "..." || w[len(w)-1] == "..." {
+				add(d.Pos, "description: %q must be words, with \"...\" only between them", s)
+			}
 		}
 	}
 	for _, q := range lx.Quantities {

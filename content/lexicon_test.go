@@ -57,6 +57,14 @@ func TestValidateLexicon(t *testing.T) {
 			wants: []string{`aws_shared: "resource group" is not an entry of aws`},
 		},
 		{
+			name: "description of a feature that is not a feature",
+			file: "lexicon.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, "descriptions:\n", "descriptions:\n  - features: [warp drive]\n    says: [faster than light, ... light]\n", 1)
+			},
+			wants: []string{`description: "warp drive" is not an entry of features`, `description: "... light" must be words, with "..." only between them`},
+		},
+		{
 			name: "capabilities of an unknown service",
 			file: "capabilities.yaml",
 			edit: func(s string) string {

@@ -46,6 +46,10 @@ type lexicon struct {
 	platforms  phrases[struct{}]
 	trouble    phrases[struct{}]
 	features   phrases[string] // value: the feature's words, joined
+	// described are the features' descriptions without "...", valued by
+	// the features they describe; describedBy those with it.
+	described   phrases[[]string]
+	describedBy []description
 	needs      map[string]*content.Need
 	facets     map[string]*content.Facet
 	facetList  []*content.Facet // in lexicon.yaml order
@@ -74,6 +78,13 @@ type quantity struct {
 type pattern struct {
 	words []string
 	needs []string
+}
+
+// description is a feature's description with "..." gaps, matched within
+// one clause.
+type description struct {
+	words    []string
+	features []string
 }
 
 // capability is content.Capability as sets.
@@ -191,6 +202,19 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.trouble = phraseSet(lx.Outside.Troubleshooting)
 	for _, f := range lx.Features {
 		c.features.add(f, strings.Join(words(f), " "))
+	}
+	for _, d := range lx.Descriptions {
+		fs := make([]string, len(d.Features))
+		for i, f := range d.Features {
+			fs[i] = strings.Join(words(f), " ")
+		}
+		for _, s := range d.Says {
+			if ws := patternWords(s); slices.Contains(ws, "...") {
+				c.describedBy = append(c.describedBy, description{ws, fs})
+			} else {
+				c.described.add(s, fs)
+			}
+		}
 	}
 	return c
 }
@@ -340,6 +364,35 @@ func (lx *lexicon) featuresIn(ws []string) []string {
 	for _, i := range lx.features.find(ws) {
 		if f, _ := lx.features.longest(ws[i:]); !slices.Contains(out, f) {
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// describedIn returns the features that ws describe without naming them
+// (clause gives each word's clause), each once, in order, leaving out those
+// in named. A description that starts with a negated word describes what
+// the user does not want ("we don't want kubernetes on our own servers").
+func (lx *lexicon) describedIn(ws []string, clause []int, negated []bool, named []string) []string {
+	var out []string
+	add := func(fs []string) {
+		for _, f := range fs {
+			if !slices.Contains(out, f) && !slices.Contains(named, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	for _, i := range lx.described.find(ws) {
+		if fs, _ := lx.described.longest(ws[i:]); !negated[i] {
+			add(fs)
+		}
+	}
+	for _, p := range lx.describedBy {
+		for i, w := range ws {
+			if w == p.words[0] && !negated[i] && matchPattern(p.words, ws[i:clauseEnd(clause, i)]) {
+				add(p.features)
+				break
+			}
 		}
 	}
 	return out

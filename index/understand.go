@@ -89,7 +89,7 @@ type need struct {
 // understanding is the second stage's result: what the question asks.
 type understanding struct {
 	words []string // the question's words after typo correction
-	// features are the lexicon's features the question names.
+	// features are the lexicon's features the question names or describes.
 	features []string
 	clause   []int
 	units    []unit
@@ -301,6 +301,10 @@ func (ix *Index) read(n normalized) understanding {
 	u.words = ws
 	u.features = lx.featuresIn(ws)
 	negated := lx.negations(ws, n.clause, func(w string) bool { return len(ix.wordTerms(w)) > 0 })
+	// "an IAM role per pod without the OIDC provider" names Pod Identity
+	// as well as "pod identity" does.
+	described := lx.describedIn(ws, n.clause, negated, u.features)
+	u.features = append(u.features, described...)
 	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
@@ -391,6 +395,12 @@ func (ix *Index) read(n normalized) understanding {
 		u.named = append(u.named, r)
 		u.units = append(u.units, ix.impliedUnit(r))
 		u.comparison = true
+	}
+	// The search looks for the names of the features described, so the
+	// documents that name them are among the candidates.
+	for _, f := range described {
+		t := ix.terms(f)
+		u.units = append(u.units, unit{text: f, own: t, terms: t, pos: -1, clause: -1, implied: true})
 	}
 	return u
 }
