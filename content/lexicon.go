@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -577,6 +578,19 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 			known(t.Pos, "term negated needs", t.Negated.Needs)
 		}
 	}
+	// A feature no answer names would make a question that names it prefer
+	// nothing: some note or scenario answer must say it.
+	said := answerTexts(b)
+	flines := entryLines(root, "features")
+	for i, f := range lx.Features {
+		if w := plainWords(f); w != "" && !strings.Contains(said, " "+w+" ") {
+			p := top
+			if i < len(flines) {
+				p.Line = flines[i]
+			}
+			add(p, "features: no note or scenario answer names %q", f)
+		}
+	}
 	for _, d := range lx.Descriptions {
 		if len(d.Features) == 0 || len(d.Says) == 0 {
 			add(d.Pos, "description: needs \"features\" and \"says\"")
@@ -635,4 +649,29 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		}
 	}
 	return ps
+}
+
+// answerTexts returns what the notes and scenario answers say, as
+// plainWords, each text between spaces.
+func answerTexts(b *Base) string {
+	var sb strings.Builder
+	sb.WriteString(" ")
+	for _, n := range b.Notes {
+		sb.WriteString(plainWords(n.Title+" "+n.Body) + " ")
+	}
+	for _, s := range b.Scenarios {
+		sb.WriteString(plainWords(s.Answer+" "+s.Because) + " ")
+		for _, a := range s.Consider {
+			sb.WriteString(plainWords(a.When) + " ")
+		}
+	}
+	return sb.String()
+}
+
+// plainWords lowercases s and turns every run of characters other than
+// letters and digits into one space: "Blue/Green" is "blue green".
+func plainWords(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
 }

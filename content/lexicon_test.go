@@ -57,6 +57,12 @@ func TestValidateLexicon(t *testing.T) {
 			wants: []string{`aws_shared: "resource group" is not an entry of aws`},
 		},
 		{
+			name:  "feature no answer names",
+			file:  "lexicon.yaml",
+			edit:  func(s string) string { return strings.Replace(s, "features: [", "features: [warp drive, ", 1) },
+			wants: []string{`features: no note or scenario answer names "warp drive"`},
+		},
+		{
 			name: "description of a feature that is not a feature",
 			file: "lexicon.yaml",
 			edit: func(s string) string {

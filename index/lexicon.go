@@ -50,11 +50,11 @@ type lexicon struct {
 	// the features they describe; describedBy those with it.
 	described   phrases[[]string]
 	describedBy []description
-	needs      map[string]*content.Need
-	facets     map[string]*content.Facet
-	facetList  []*content.Facet // in lexicon.yaml order
-	services   map[string]*capability
-	order      []string // service ids in capabilities.yaml order
+	needs       map[string]*content.Need
+	facets      map[string]*content.Facet
+	facetList   []*content.Facet // in lexicon.yaml order
+	services    map[string]*capability
+	order       []string // service ids in capabilities.yaml order
 }
 
 // meaning is what a recognised phrase stands for.
