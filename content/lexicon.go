@@ -155,7 +155,11 @@ type Term struct {
 	Means   string   `yaml:"means"`
 	Needs   []string `yaml:"needs"`
 	Negated *Meaning `yaml:"negated"`
-	Pos     Pos      `yaml:"-"`
+	// Situation is set for phrases that state what the user has or knows
+	// ("our team knows Kubernetes", "Kubernetes skills"): their needs count
+	// even in a question that weighs the services they name.
+	Situation bool `yaml:"situation"`
+	Pos       Pos  `yaml:"-"`
 }
 
 // Description is a set of phrases that describe Features without naming

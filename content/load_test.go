@@ -355,8 +355,8 @@ func TestStale(t *testing.T) {
 			newest = n.Reviewed.Time
 		}
 	}
-	if ps := b.Stale(newest, 24*time.Hour); len(ps) != 0 {
-		t.Errorf("Stale(newest review, 1 day) = %v, want none", ps)
+	if ps := b.Stale(newest, 7*24*time.Hour); len(ps) != 0 {
+		t.Errorf("Stale(newest review, 1 week) = %v, want none", ps)
 	}
 	ps := b.Stale(newest.AddDate(2, 0, 0), 180*24*time.Hour)
 	if len(ps) != len(b.Notes)+len(b.Services) {

@@ -23,7 +23,7 @@ func (ix *Index) Explain(ctx context.Context, q Query) (string, error) {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}, {un.reference, "reference"}, {un.implied, "implied"}} {
+		}{{un.synonym, "lexicon"}, {un.fixed, "typo-corrected"}, {un.anchor, "anchor"}, {un.negated, "negated"}, {un.reference, "reference"}, {un.implied, "implied"}, {un.situation, "situation"}} {
 			if f.on {
 				flags = append(flags, f.name)
 			}

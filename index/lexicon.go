@@ -64,6 +64,8 @@ type meaning struct {
 	// against is set for a negated phrase without a negated meaning: its
 	// needs count against an answer.
 	against bool
+	// situation is set for a phrase stating what the user has or knows.
+	situation bool
 }
 
 // quantity is content.Quantity as sets.
@@ -137,12 +139,12 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 				continue
 			}
 			if t.Means != "" || len(t.Needs) > 0 {
-				c.terms.add(s, meaning{means: t.Means, needs: t.Needs})
+				c.terms.add(s, meaning{means: t.Means, needs: t.Needs, situation: t.Situation})
 			}
 			if t.Negated != nil {
-				c.negated.add(s, meaning{means: t.Negated.Means, needs: t.Negated.Needs})
+				c.negated.add(s, meaning{means: t.Negated.Means, needs: t.Negated.Needs, situation: t.Situation})
 			} else if len(t.Needs) > 0 {
-				c.negated.add(s, meaning{means: t.Means, needs: t.Needs, against: true})
+				c.negated.add(s, meaning{means: t.Means, needs: t.Needs, against: true, situation: t.Situation})
 			}
 		}
 	}

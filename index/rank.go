@@ -40,6 +40,10 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	if len(top) > 1 && u.subject == "" {
 		alts = top
 	}
+	// "EKS or ECS? we have no Kubernetes experience" is settled by what
+	// the user says of themselves: a recommendation answers it, not the
+	// comparison.
+	decided := ix.decides(u, alts)
 	ranked := make([]candidate, len(cands))
 	copy(ranked, cands)
 	for i := range ranked {
@@ -69,7 +73,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			if u.subject != "" {
 				about = []string{u.subject}
 			}
-			if u.comparison && len(alts) > 1 && containsAll(d.services, alts) && len(d.services) > 0 && slices.Contains(about, d.services[0]) {
+			if u.comparison && !decided && len(alts) > 1 && containsAll(d.services, alts) && len(d.services) > 0 && slices.Contains(about, d.services[0]) {
 				c.apply("comparison covers all named", 1+comparisonBoost)
 			}
 		}
@@ -154,6 +158,25 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	}
 	slices.SortStableFunc(ranked, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	return ranked
+}
+
+// decides reports whether the question's needs choose among services: it
+// has a need of an exclusive facet (Kubernetes or not) on which they
+// differ.
+func (ix *Index) decides(u *understanding, services []string) bool {
+	for _, f := range ix.lex.facetList {
+		if !f.Exclusive || !u.hasNeedIn(ix.lex, f.ID) {
+			continue
+		}
+		values := map[string]bool{}
+		for _, s := range services {
+			values[ix.facetValue(&doc{kind: KindScenario, services: []string{s}}, f.ID)] = true
+		}
+		if len(values) > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // runsWorkload reports whether a service of the role runs the workload

@@ -28,6 +28,9 @@ type unit struct {
 	// cue units are words of a cue phrase ("overkill", "instead of"): they
 	// shape the question but are not its content.
 	cue bool
+	// situation units state what the user has or knows ("our team knows
+	// Kubernetes"): what they need counts whatever the question weighs.
+	situation bool
 	// reference units name a service only as a point of comparison for
 	// another one ("the way ECS task definitions can"): they are searched
 	// for but neither named nor counted.
@@ -323,7 +326,7 @@ func (ix *Index) read(n normalized) understanding {
 			}
 			if k > 0 && (negated[i] || !m.against) {
 				phrase := strings.Join(ws[i:i+k], " ")
-				un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k])}
+				un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k]), situation: m.situation}
 				if m.against {
 					// "no GPUs": the search still looks for GPUs, but an answer
 					// that needs them counts against.
@@ -342,7 +345,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 		if m, k := lx.terms.longest(ws[i:end]); k > 0 {
 			phrase := strings.Join(ws[i:i+k], " ")
-			un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k]), needs: m.needs}
+			un := unit{text: phrase, own: ix.terms(phrase), means: m.means, pos: i, clause: n.clause[i], synonym: true, fixed: anyTrue(fixed[i : i+k]), needs: m.needs, situation: m.situation}
 			un.terms = append(slices.Clone(un.own), ix.terms(m.means)...)
 			// "no k8s" still searches for Kubernetes but does not ask for EKS.
 			un.negated = negated[i] && ix.namesService(un.own) && !ix.modifier(ws[i:i+k], ws[i+k:end])
@@ -756,7 +759,9 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 		// or the ec2 launch type?" weighs what it names, and "ECS + Fargate
 		// needs too much setup, anything simpler?" leaves it. A negated
 		// name ("no k8s people") is a requirement whatever else is named.
-		if un.service != "" && !un.negated && (slices.Contains(u.leaving, un.service) || slices.Contains(u.doubted, un.service) ||
+		// "EKS or ECS? the team knows Kubernetes" states a need of the
+		// user's own, whatever it names.
+		if un.service != "" && !un.negated && !un.situation && (slices.Contains(u.leaving, un.service) || slices.Contains(u.doubted, un.service) ||
 			len(u.named) > 1 && (u.comparison || allNames(ix, un.own))) {
 			continue
 		}

@@ -261,3 +261,52 @@ func TestFeatureDescribed(t *testing.T) {
 		}
 	}
 }
+
+// What the team knows settles "ECS or EKS?"; doubting Kubernetes keeps it
+// a comparison that ECS answers.
+func TestKubernetesSkill(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"EKS or ECS? the team already knows Kubernetes":            "eks",
+		"ecs or eks, our devs have kubernetes skills":              "eks",
+		"ecs or eks? everyone here is comfortable with kubernetes": "eks",
+		"ECS vs EKS for us? we have all our helm charts already":   "eks",
+		"ECS or EKS, nobody here knows kubernetes":                 "ecs",
+		"do we actually need k8s?":                                 "ecs",
+	} {
+		a, err := ix.Answer(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := a.Top()
+		if !a.Confident || top == nil || len(top.Services) == 0 || top.Services[0] != want {
+			t.Errorf("Answer(%q) = %+v, want a top answer recommending %s", q, top, want)
+		}
+	}
+}
+
+// Leaving Elastic Beanstalk's Docker platform is a choice of container
+// service; Beanstalk on its own is not.
+func TestBeanstalkDocker(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"moving off Elastic Beanstalk docker platform, where to?":    "ecs",
+		"migrating from beanstalk multi-container docker to what":    "ecs",
+		"beanstalk environment health is degraded, nginx 502 errors": "",
+		"how do I set env vars on elastic beanstalk":                 "",
+	} {
+		a, err := ix.Answer(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := a.Top()
+		switch {
+		case want == "" && a.Confident:
+			t.Errorf("Answer(%q) = %+v, want declined", q, top)
+		case want != "" && (!a.Confident || top == nil || !slices.Contains(top.Services, want)):
+			t.Errorf("Answer(%q) = %+v, want %s", q, top, want)
+		}
+	}
+}
