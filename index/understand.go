@@ -380,7 +380,7 @@ func (ix *Index) read(n normalized) understanding {
 		un := &u.units[i]
 		un.cue = un.service == "" && len(un.needs) == 0 && len(un.against) == 0 && cue[un.pos]
 	}
-	u.cues(lx, negated)
+	u.cues(ix, negated)
 	u.collectNeeds(ix, negated)
 	// Where the user runs things today ("karpenter": Kubernetes) is not a
 	// need when the service they are heading for is not that.
@@ -532,7 +532,8 @@ func containsRun(ts, seq []string) bool {
 
 // cues works out how the question treats the services it names: which it
 // is leaving, which it asks about, which it chooses among, which it doubts.
-func (u *understanding) cues(lx *lexicon, negated []bool) {
+func (u *understanding) cues(ix *Index, negated []bool) {
+	lx := ix.lex
 	// services named in each clause, by position
 	type mention struct {
 		service     string
@@ -585,7 +586,7 @@ func (u *understanding) cues(lx *lexicon, negated []bool) {
 		// A short clause ("anything simpler?", "what instead?") is about
 		// the latest service named before it; a longer one names its own
 		// subject ("drop the NLB and use Service Connect instead").
-		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(c) {
+		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(ix, c) {
 			for _, m := range mentions {
 				if m.clause < c {
 					best = m.service
@@ -1153,11 +1154,24 @@ func (u *understanding) contentWords(c int) int {
 
 // namesThing reports whether clause c names a thing of its own: a lexicon
 // phrase that stands for something rather than a need ("NLB instead?" is
-// about the load balancer, not the service named before it).
-func (u *understanding) namesThing(c int) bool {
+// about the load balancer, not the service named before it), or a keyword
+// phrase of the knowledge base ("task role doesn't work" is about the task
+// role).
+func (u *understanding) namesThing(ix *Index, c int) bool {
+	prev := ""
 	for _, un := range u.units {
-		if un.clause == c && un.synonym && !un.cue && len(un.needs) == 0 && len(un.against) == 0 && un.service == "" {
+		if un.clause != c || un.cue || un.service != "" {
+			prev = ""
+			continue
+		}
+		if un.synonym && len(un.needs) == 0 && len(un.against) == 0 {
 			return true
+		}
+		for _, t := range un.own {
+			if prev != "" && ix.phrases[[2]string{prev, t}] {
+				return true
+			}
+			prev = t
 		}
 	}
 	return false
