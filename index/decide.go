@@ -64,8 +64,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
 	// instance" with "lost my key pair").
 	// A keyword phrase of the knowledge base ("environment variables")
-	// puts a question in the domain, but not one about Lambda or EC2 alone.
-	d.anchored = u.anchored || u.phrase != "" && !(len(u.named) > 0 && ix.weakOnly(u)) || len(u.named) > 0 && u.ownNeeds
+	// puts a question in the domain, but not one about Lambda or EC2 alone,
+	// nor one about a product outside the domain ("NAT gateway data
+	// processing costs").
+	d.anchored = u.anchored || u.phrase != "" && !(len(u.named) > 0 && ix.weakOnly(u)) && !u.outside || len(u.named) > 0 && u.ownNeeds
 
 	switch {
 	// A service named with a need of its own ("lambdas over the 250MB
@@ -82,6 +84,12 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// outside the domain, whatever the workload.
 	case u.weighsOutside && !u.anchored && ix.weakOnly(u):
 		d.reason = "weighs products outside the domain against each other"
+		return d
+	// "NAT gateway data processing jumped, how do I find who uses it?"
+	// asks how to work another product, and nothing in it is about
+	// containers.
+	case u.outside && u.howto && !d.anchored && !u.asks && !u.followup:
+		d.reason = "a how-to about a product outside the domain"
 		return d
 	case u.local && !u.aws:
 		d.reason = "about a developer's own machine, not AWS"

@@ -310,3 +310,25 @@ func TestBeanstalkDocker(t *testing.T) {
 		}
 	}
 }
+
+// How-to questions about products outside the domain are declined, even
+// with a phrase the knowledge base uses; the same products next to a
+// container service are answered.
+func TestOutsideHowto(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"aws cost explorer shows a jump in NAT gateway data processing, how do I find who is using it": false,
+		"best way to structure terraform modules for a multi-account aws org":                          false,
+		"terraform module for an ecs fargate service with an alb, any good ones?":                      true,
+		"our ECS tasks on fargate pay a lot of NAT gateway data processing, how do I cut it":           true,
+	} {
+		a, err := ix.Answer(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
