@@ -109,6 +109,10 @@ type Cues struct {
 	// a tool or a part of it ("ecs-cli can't convert", "the ECS agent
 	// can't connect") they do not.
 	Unable []string `yaml:"unable"`
+	// Symptoms are words that, right after an Unable phrase, report a
+	// symptom of the user's setup rather than the service failing them
+	// ("fargate tasks can't reach the internet").
+	Symptoms []string `yaml:"symptoms"`
 	// Failing phrases mark, as Leaving phrases do, the service the user
 	// reports failing them ("refuses", "won't work on"): an answer
 	// recommending it is demoted even when the service could in general
@@ -486,7 +490,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false},
-		{"cues.unable", lx.Cues.Unable, false},
+		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},

@@ -32,6 +32,7 @@ type lexicon struct {
 	rejecting  phrases[struct{}]
 	target     phrases[struct{}]
 	unable     phrases[struct{}]
+	symptoms   map[string]bool
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	choice     phrases[struct{}]
@@ -191,6 +192,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.rejecting = phraseSet(lx.Cues.Rejecting)
 	c.target = phraseSet(lx.Cues.Target)
 	c.unable = phraseSet(lx.Cues.Unable)
+	c.symptoms = set(lx.Cues.Symptoms)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.choice = phraseSet(lx.Cues.Choice)

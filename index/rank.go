@@ -44,6 +44,17 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	// the user says of themselves: a recommendation answers it, not the
 	// comparison.
 	decided := ix.decides(u, alts)
+	// "our ECS tasks on Fargate can't reach the internet, what do I
+	// need?" troubleshoots the platform the user runs: another platform is
+	// no answer to it, unless it cannot meet what the user needs ("helm
+	// install fails against our ECS cluster").
+	var runs []string
+	if (u.howto || u.trouble) && !u.comparison && ix.staysOn(u) && !slices.ContainsFunc(positive, func(n string) bool {
+		_, lim := ix.lex.cannot(wanted, n)
+		return lim != nil
+	}) {
+		runs = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return !runsWorkload(ix.lex.role(s)) })
+	}
 	ranked := make([]candidate, len(cands))
 	copy(ranked, cands)
 	for i := range ranked {
@@ -96,6 +107,10 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			if n > 0 {
 				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
 			}
+		}
+		if len(runs) > 0 && slices.ContainsFunc(d.primary(), func(s string) bool { return runsWorkload(ix.lex.role(s)) }) &&
+			!slices.ContainsFunc(d.primary(), func(s string) bool { return slices.Contains(runs, s) }) {
+			c.apply("recommends another platform than "+strings.Join(runs, ", ")+", which the user runs", otherPlatformFactor)
 		}
 		m := ix.matchNeeds(u, d)
 		// "what is Fargate Spot?" names its topic, not a requirement.
@@ -329,6 +344,9 @@ const (
 	// noWayOutFactor demotes a document that recommends none of the
 	// services a verdict says to use instead.
 	noWayOutFactor = 0.5
+	// otherPlatformFactor demotes another platform than the one a how-to
+	// or troubleshooting question runs.
+	otherPlatformFactor = 0.5
 	// choiceFactor demotes a document outside the services a question
 	// chooses among.
 	choiceFactor = 0.2

@@ -603,8 +603,14 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 			}
 		}
 	}
-	// "fargate can't handle it": the service named right before the cue.
+	// "fargate can't handle it": the service named right before the cue;
+	// "fargate tasks can't reach the internet" is a symptom of the setup:
+	// the question troubleshoots it.
 	for _, at := range lx.unable.find(u.words) {
+		if _, k := lx.unable.longest(u.words[at:]); at+k < len(u.words) && lx.symptoms[u.words[at+k]] {
+			u.howto = true
+			continue
+		}
 		for _, m := range mentions {
 			if m.pos == at-1 && m.clause == u.clause[at] {
 				u.leaving = appendNew(u.leaving, m.service)
@@ -655,6 +661,12 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 	// A doubt is about the service named right after it ("do I have to
 	// run EC2 instances …"), or else the nearest one before it.
 	for _, at := range lx.doubt.find(u.words) {
+		// "what do I need?" asks for something; it doubts nothing.
+		if at > 0 {
+			if _, k := lx.choice.longest(u.words[at-1:]); k > 1 {
+				continue
+			}
+		}
 		// "do i need a load balancer for an ECS service" doubts the load
 		// balancer, not ECS: the service must come right after the cue.
 		_, k := lx.doubt.longest(u.words[at:])

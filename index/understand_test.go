@@ -332,3 +332,19 @@ func TestOutsideHowto(t *testing.T) {
 		}
 	}
 }
+
+// A symptom of the user's setup ("can't reach the internet") troubleshoots
+// the platform they run: it neither fails them nor is answered by another
+// platform, and "what do I need?" doubts nothing.
+func TestSymptomStaysOnPlatform(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	q := "our ECS tasks on fargate can't reach the internet to call a 3rd party API, they're in private subnets. what do I need"
+	a, err := ix.Answer(context.Background(), index.Query{Text: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := a.Top(); !a.Confident || top == nil || !slices.Contains(top.Services, "fargate") {
+		t.Errorf("Answer(%q) = %+v, want a Fargate answer", q, top)
+	}
+}
