@@ -679,7 +679,9 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 				break
 			}
 		}
-		if best == "" {
+		// "k8s, do we really need it?" doubts what came before; "do I need
+		// to update it myself" doubts the updating.
+		if best == "" && !u.saysAfter(at+k) {
 			for _, m := range mentions {
 				if m.pos < at {
 					best = m.service
@@ -1162,6 +1164,20 @@ func (u *understanding) contentWords(c int) int {
 		}
 	}
 	return n
+}
+
+// saysAfter reports whether the clause of word i says something from word
+// i on: a unit that is not a cue.
+func (u *understanding) saysAfter(i int) bool {
+	if i >= len(u.words) {
+		return false
+	}
+	for _, un := range u.units {
+		if un.pos >= i && un.clause == u.clause[i] && !un.cue && !un.implied {
+			return true
+		}
+	}
+	return false
 }
 
 // namesThing reports whether clause c names a thing of its own: a lexicon
