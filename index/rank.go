@@ -53,7 +53,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		_, lim := ix.lex.cannot(wanted, n)
 		return lim != nil
 	}) {
-		runs = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return !runsWorkload(ix.lex.role(s)) })
+		runs = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return !runsOn(ix.lex.role(s)) })
 	}
 	ranked := make([]candidate, len(cands))
 	copy(ranked, cands)
@@ -108,7 +108,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
 			}
 		}
-		if len(runs) > 0 && slices.ContainsFunc(d.primary(), func(s string) bool { return runsWorkload(ix.lex.role(s)) }) &&
+		if len(runs) > 0 && slices.ContainsFunc(d.primary(), func(s string) bool { return runsOn(ix.lex.role(s)) }) &&
 			!slices.ContainsFunc(d.primary(), func(s string) bool { return slices.Contains(runs, s) }) {
 			c.apply("recommends another platform than "+strings.Join(runs, ", ")+", which the user runs", otherPlatformFactor)
 		}
@@ -192,6 +192,12 @@ func (ix *Index) decides(u *understanding, services []string) bool {
 		}
 	}
 	return false
+}
+
+// runsOn reports whether a service of the role is where a workload runs:
+// it runs it itself or is the compute under it (Fargate, EC2).
+func runsOn(role string) bool {
+	return runsWorkload(role) || role == content.RoleCompute
 }
 
 // runsWorkload reports whether a service of the role runs the workload
