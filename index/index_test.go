@@ -67,6 +67,9 @@ func TestEval(t *testing.T) {
 		// Real questions on the 2026 material, each with the term a right
 		// answer must name (REAL.md), tuned on.
 		{"testdata/aws2026.jsonl", 0.90},
+		// Questions written to name or describe the 2026 features, each
+		// with the feature's name a right answer must say, tuned on.
+		{"testdata/features.jsonl", 0.90},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
