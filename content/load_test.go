@@ -349,14 +349,22 @@ func TestStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newest := b.Notes[0].Reviewed.Time
+	oldest, newest := b.Notes[0].Reviewed.Time, b.Notes[0].Reviewed.Time
 	for _, n := range b.Notes {
 		if n.Reviewed.After(newest) {
 			newest = n.Reviewed.Time
 		}
+		if n.Reviewed.Before(oldest) {
+			oldest = n.Reviewed.Time
+		}
 	}
-	if ps := b.Stale(newest, 7*24*time.Hour); len(ps) != 0 {
-		t.Errorf("Stale(newest review, 1 week) = %v, want none", ps)
+	for _, s := range b.Services {
+		if s.Reviewed.Before(oldest) {
+			oldest = s.Reviewed.Time
+		}
+	}
+	if ps := b.Stale(oldest.Add(time.Hour), 2*time.Hour); len(ps) != 0 {
+		t.Errorf("Stale(an hour after the oldest review, 2 hours) = %v, want none", ps)
 	}
 	ps := b.Stale(newest.AddDate(2, 0, 0), 180*24*time.Hour)
 	if len(ps) != len(b.Notes)+len(b.Services) {
