@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -25,8 +26,11 @@ const (
 	BotID      = "BBOT"
 	BotName    = "shipmate"
 
-	// DefaultBotToken and DefaultAppToken are the tokens the server accepts
-	// unless WithBotToken or WithAppToken says otherwise.
+	// DefaultBotToken and DefaultAppToken begin the tokens a server accepts
+	// unless WithBotToken or WithAppToken says otherwise; each server adds a
+	// number of its own (BotToken and AppToken say the whole token), so a
+	// client left over from another test that reaches a server reusing its
+	// port is turned away rather than served.
 	DefaultBotToken = "xoxb-test"
 	DefaultAppToken = "xapp-test"
 
@@ -130,11 +134,15 @@ type Server struct {
 	acksLost    int
 }
 
+// servers numbers the servers of the process, for their tokens.
+var servers atomic.Int64
+
 // New starts a fake Slack on a loopback port.
 func New(opts ...Option) *Server {
+	n := servers.Add(1)
 	cfg := config{
-		botToken:        DefaultBotToken,
-		appToken:        DefaultAppToken,
+		botToken:        fmt.Sprintf("%s-%d", DefaultBotToken, n),
+		appToken:        fmt.Sprintf("%s-%d", DefaultAppToken, n),
 		pingInterval:    time.Second,
 		ackTimeout:      3 * time.Second,
 		disconnectGrace: time.Second,
