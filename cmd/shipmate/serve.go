@@ -145,7 +145,8 @@ func cmdServe(ctx context.Context, e env) error {
 // releaseWhenReady gives the garbage of start-up back to the system once
 // serve is ready: building the index allocates several times what it
 // keeps, and connecting to Slack adds its share, which the runtime would
-// otherwise hand back slowly, or hold for the life of the process.
+// otherwise hand back slowly, or hold for the life of the process. The
+// binary's pages that only start-up used go too (releaseBinaryPages).
 func releaseWhenReady(ctx context.Context, ready func() bool) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -157,6 +158,7 @@ func releaseWhenReady(ctx context.Context, ready func() bool) {
 		}
 		if ready() {
 			debug.FreeOSMemory()
+			releaseBinaryPages()
 			return
 		}
 	}
