@@ -203,14 +203,14 @@ var fields = []struct {
 
 func (ix *Index) build() error {
 	batch := ix.bleve.NewBatch()
-	texts := map[*doc][]string{}
-	fieldText := map[string][]string{}
+	type indexed struct {
+		d *doc
+		f map[string]any
+	}
+	var all []indexed
 	add := func(d *doc, f map[string]any) error {
 		ix.docs[d.id] = d
-		for name, v := range f {
-			texts[d] = append(texts[d], v.(string))
-			fieldText[name] = append(fieldText[name], v.(string))
-		}
+		all = append(all, indexed{d, f})
 		return batch.Index(d.id, f)
 	}
 	// Typos are corrected only into the words that name things in the
@@ -260,28 +260,26 @@ func (ix *Index) build() error {
 	}
 	// Bleve indexes the batch while this goroutine works out what the
 	// confidence decision needs: each document's terms and the vocabulary.
-	indexed := make(chan error, 1)
-	go func() { indexed <- ix.bleve.Batch(batch) }()
-	// The terms each field holds: the search asks a field only for terms
-	// it has. They are analyzed word by word as the question is, so every
-	// term a question can ask for that Bleve indexed in a field is here.
-	for name, ts := range fieldText {
-		set := map[string]bool{}
-		for _, t := range ts {
-			for _, term := range ix.terms(t) {
-				set[term] = true
+	batched := make(chan error, 1)
+	go func() { batched <- ix.bleve.Batch(batch) }()
+	// Each document's terms, and the terms each field holds: the search
+	// asks a field only for terms it has. They are analyzed word by word
+	// as the question is, so every term a question can ask for that Bleve
+	// indexed in a field is here.
+	for _, e := range all {
+		e.d.terms = map[string]bool{}
+		for name, v := range e.f {
+			set := ix.fieldTerms[name]
+			if set == nil {
+				set = map[string]bool{}
+				ix.fieldTerms[name] = set
 			}
-		}
-		ix.fieldTerms[name] = set
-	}
-	for d, ts := range texts {
-		d.terms = map[string]bool{}
-		for _, text := range ts {
-			for _, t := range ix.terms(text) {
-				if !d.terms[t] {
+			for _, t := range ix.terms(v.(string)) {
+				set[t] = true
+				if !e.d.terms[t] {
 					ix.df[t]++
 				}
-				d.terms[t] = true
+				e.d.terms[t] = true
 				ix.known[t] = true
 			}
 		}
@@ -360,7 +358,7 @@ func (ix *Index) build() error {
 	}
 	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
 	ix.frozen = true
-	if err := <-indexed; err != nil {
+	if err := <-batched; err != nil {
 		return fmt.Errorf("index batch: %w", err)
 	}
 	return nil

@@ -104,10 +104,17 @@ func truncateRunes(s string, n int) string {
 // punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as
 // "without" and "with".
 func words(s string) []string {
-	if strings.ContainsAny(s, "'’") { // the regexp costs more than the rest of words
-		s = acronymPossessive.ReplaceAllString(s, "$1")
+	apostrophe := hasApostrophe(s)
+	if apostrophe {
+		s = dropAcronymPossessives(s)
 	}
-	s = readShorthand(strings.ToLower(s))
+	s = strings.ToLower(s)
+	if strings.Contains(s, "w/") {
+		s = withShorthand.Replace(s)
+	}
+	if apostrophe {
+		s = apostrophes.Replace(s)
+	}
 	// The words are slices of s: a caller that keeps one for long, in a
 	// map built from long texts, clones it.
 	var ws []string
@@ -160,24 +167,64 @@ func cutQuantity(w string) (string, string, bool) {
 	return w[:i], w[i:], true
 }
 
-// acronymPossessive matches an acronym's possessive ("ECS's", "AWS’s"),
-// which would otherwise join into a word of its own ("ecss").
-var acronymPossessive = regexp.MustCompile(`\b([A-Z][A-Z0-9]+)['’]s\b`)
-
-// readShorthand joins words at apostrophes ("don't" → "dont") and reads
-// "w/o" and "w/" as "without" and "with". Each replacement is made only
-// where it has something to replace: most texts have no "w/", and the
-// replacers cost more than the rest of words.
-func readShorthand(s string) string {
-	if strings.Contains(s, "w/") {
-		s = withShorthand.Replace(s)
-	}
-	if strings.ContainsAny(s, "'’") {
-		s = apostrophes.Replace(s)
-	}
-	return s
+// hasApostrophe reports whether s has a straight or typographic
+// apostrophe. (strings.ContainsAny with a non-ASCII character reads s rune
+// by rune; this is two vectorised searches.)
+func hasApostrophe(s string) bool {
+	return strings.IndexByte(s, '\'') >= 0 || strings.Contains(s, "’")
 }
 
+// dropAcronymPossessives drops the "'s" of an acronym's possessive ("ECS's",
+// "AWS’s" → "ECS", "AWS"), which would otherwise join into a word of its
+// own ("ecss"). An acronym is a capital followed by one or more capitals or
+// digits, at word boundaries as a regexp's \b has them (ASCII letters,
+// digits and _ make words): what `\b([A-Z][A-Z0-9]+)['’]s\b` replaced
+// with its group.
+func dropAcronymPossessives(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b, or b is unused
+	for i := 0; i < len(s); {
+		n := 0 // the apostrophe's length at i
+		switch {
+		case s[i] == '\'':
+			n = 1
+		case strings.HasPrefix(s[i:], "’"):
+			n = len("’")
+		default:
+			i++
+			continue
+		}
+		end := i + n + 1 // after the s
+		if end <= len(s) && s[i+n] == 's' && (end == len(s) || !isASCIIWordByte(s[end])) {
+			start := i
+			for start > done && (isUpperASCII(s[start-1]) || isDigitASCII(s[start-1])) {
+				start--
+			}
+			// The acronym starts with a capital, at a word boundary.
+			if i-start >= 2 && isUpperASCII(s[start]) && (start == 0 || !isASCIIWordByte(s[start-1])) {
+				b.WriteString(s[done:i])
+				done = end
+			}
+		}
+		i += n
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigitASCII(c byte) bool { return '0' <= c && c <= '9' }
+func isASCIIWordByte(c byte) bool {
+	return isUpperASCII(c) || isDigitASCII(c) || 'a' <= c && c <= 'z' || c == '_'
+}
+
+// withShorthand reads "w/o" and "w/" as "without" and "with"; apostrophes
+// joins words at them ("don't" → "dont"). words uses each only where it
+// has something to replace: most texts have neither, and the replacers
+// cost more than the rest of words.
 var (
 	withShorthand = strings.NewReplacer("w/o ", "without ", "w/ ", "with ")
 	apostrophes   = strings.NewReplacer("'", "", "’", "")
