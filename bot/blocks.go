@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,6 +53,9 @@ type Message struct {
 	Text   string
 	// encoded are Blocks encoded once (see Encoded), posted in their place.
 	encoded []slack.Block
+	// form is the message's fields of a chat.postMessage form, blocks and
+	// text, encoded once (see Encoded): a reply posts them as they are.
+	form string
 }
 
 // Options returns the slack-go options that carry the message.
@@ -65,7 +69,9 @@ func (m Message) Options() []slack.MsgOption {
 
 // Encoded returns m with its blocks encoded to JSON now, for a message
 // posted again and again: each post then copies the JSON instead of
-// encoding the blocks anew. m's blocks must not change afterwards.
+// encoding the blocks anew, and a reply (postReply) posts the form fields
+// of its blocks and text encoded here, as slack-go would encode them. m's
+// blocks must not change afterwards.
 func (m Message) Encoded() Message {
 	enc := make([]slack.Block, len(m.Blocks))
 	for i, b := range m.Blocks {
@@ -75,8 +81,24 @@ func (m Message) Encoded() Message {
 		}
 		enc[i] = encodedBlock{typ: b.BlockType(), id: b.ID(), json: js}
 	}
+	blocks, err := json.Marshal(enc) // as slack-go marshals MsgOptionBlocks
+	if err != nil {
+		return m
+	}
 	m.encoded = enc
+	m.form = url.Values{"blocks": {string(blocks)}, "text": {m.Text}}.Encode()
 	return m
+}
+
+// replyOptions returns the slack-go options of a reply carrying m, and
+// the form fields to add to its chat.postMessage (withForm): for a message
+// encoded once, its blocks and text go as they were encoded, not through
+// slack-go's options.
+func (m Message) replyOptions() ([]slack.MsgOption, string) {
+	if m.form != "" {
+		return nil, m.form
+	}
+	return m.Options(), ""
 }
 
 // encodedBlock is a block already encoded to JSON.

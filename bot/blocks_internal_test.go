@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"net/url"
 	"testing"
 
 	"shipmate/content"
@@ -53,6 +54,16 @@ func TestEncodedMessage(t *testing.T) {
 		}
 		if len(e.Options()) != len(m.Options()) || e.Text != m.Text {
 			t.Errorf("%q: the encoded message differs in its text or options", q)
+		}
+		// A reply posts the form fields encoded once: the blocks as
+		// slack-go marshals them, and the text.
+		opts, form := e.replyOptions()
+		fields, err := url.ParseQuery(form)
+		if len(opts) != 0 || err != nil || len(fields) != 2 || fields.Get("blocks") != string(want) || fields.Get("text") != m.Text {
+			t.Errorf("%q: reply form %q (%v) with %d options, want blocks %s and text %q only", q, form, err, len(opts), want, m.Text)
+		}
+		if opts, form := m.replyOptions(); form != "" || len(opts) != len(m.Options()) {
+			t.Errorf("%q: a message not encoded gives form %q and %d options, want its options", q, form, len(opts))
 		}
 	}
 }

@@ -105,6 +105,6 @@ func (b *Bot) clarify(ctx context.Context, cb *slack.InteractionCallback, a *sla
 		return b.respond(ctx, cb.ResponseURL, slack.ResponseTypeEphemeral, false, msg)
 	}
 	b.remember(ctx, "", cb.User.ID, channel, thread, question, reply)
-	b.postReply(ctx, channel, thread, cb.Container.MessageTs, msg.Options())
+	b.postReply(ctx, channel, thread, cb.Container.MessageTs, msg)
 	return nil
 }

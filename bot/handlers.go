@@ -95,7 +95,7 @@ func (b *Bot) apologize(ctx context.Context, j job) {
 			channel, thread, ts = ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp
 		}
 		if channel != "" {
-			b.postReply(ctx, channel, thread, ts, msg.Options())
+			b.postReply(ctx, channel, thread, ts, msg)
 		}
 	}
 }
@@ -116,8 +116,9 @@ func (b *Bot) post(ctx context.Context, channel string, opts []slack.MsgOption) 
 // postReply queues a reply for everyone in a channel (in thread, if not
 // empty) to the message whose ts is after, marked so that a post whose
 // answer Slack lost is looked for rather than posted twice (lookback.go).
-func (b *Bot) postReply(ctx context.Context, channel, thread, after string, opts []slack.MsgOption) {
+func (b *Bot) postReply(ctx context.Context, channel, thread, after string, msg Message) {
 	j := jobOf(ctx)
+	opts, form := msg.replyOptions()
 	marker := newMarker()
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
@@ -128,7 +129,7 @@ func (b *Bot) postReply(ctx context.Context, channel, thread, after string, opts
 		deadline: j.received.Add(b.opts.ReplyDeadline),
 		send: func(ctx context.Context) error {
 			l := &lookBack{method: historyMethod(thread), look: b.findReply(channel, thread, after, marker)}
-			_, _, err := b.api.PostMessageContext(withLookBack(withChannel(ctx, channel), l), channel, opts...)
+			_, _, err := b.api.PostMessageContext(withLookBack(withForm(withChannel(ctx, channel), form), l), channel, opts...)
 			if _, found := l.posted(); err != nil && found {
 				return nil
 			}
@@ -232,7 +233,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) error {
 		b.post(ctx, channel, append(opts, slack.MsgOptionPostEphemeral(user)))
 		return nil
 	}
-	b.postReply(ctx, channel, thread, ts, msg.Options())
+	b.postReply(ctx, channel, thread, ts, msg)
 	if declined(reply) {
 		b.recordGapLater(ctx, Gap{Kind: GapDeclined, Question: question, User: user, Key: "event:" + key})
 	}

@@ -194,7 +194,7 @@ func (b *Bot) onThreadMessage(ctx context.Context, eventID string, ev *slackeven
 	b.remember(ctx, "event:"+key, ev.User, ev.Channel, ev.ThreadTimeStamp, question, reply)
 	b.metrics.Answered(outcome(reply, nil))
 	msg := RenderBlocks(reply, b.name, RenderOptions{Command: question})
-	b.postReply(ctx, ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp, msg.Options())
+	b.postReply(ctx, ev.Channel, ev.ThreadTimeStamp, ev.TimeStamp, msg)
 	return nil
 }
 

@@ -79,6 +79,15 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+	if method == "chat.postMessage" {
+		if form, _ := req.Context().Value(formKey{}).(string); form != "" {
+			r, err := withFormFields(req, form)
+			if err != nil {
+				return nil, err
+			}
+			req = r
+		}
+	}
 	began := time.Now()
 	resp, err := t.client.Do(req)
 	if err == nil && resp.StatusCode == http.StatusOK && (method == "chat.postMessage" || method == "chat.update" || method == "chat.postEphemeral") {
@@ -159,6 +168,46 @@ type channelKey struct{}
 
 func withChannel(ctx context.Context, channel string) context.Context {
 	return context.WithValue(ctx, channelKey{}, channel)
+}
+
+// formKey carries form fields already encoded ("blocks=…&text=…") for a
+// chat.postMessage in its context: the transport adds them to the form
+// slack-go encoded from the other options, so a message posted again and
+// again is not encoded again for every post (Message.Encoded).
+type formKey struct{}
+
+func withForm(ctx context.Context, form string) context.Context {
+	if form == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, formKey{}, form)
+}
+
+// withFormFields returns a copy of req, a form-encoded POST, with the
+// encoded fields form added to its body. req itself is left as it is:
+// slack-go's retry client rewinds its body for the next attempt, which
+// gets the fields added again.
+func withFormFields(req *http.Request, form string) (*http.Request, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	full := make([]byte, 0, len(body)+1+len(form))
+	full = append(full, body...)
+	if len(body) > 0 {
+		full = append(full, '&')
+	}
+	full = append(full, form...)
+	r := req.WithContext(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(full))
+	r.ContentLength = int64(len(full))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(full)), nil }
+	return r, nil
 }
 
 // formChannel reads the channel field of a form-encoded body without

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,6 +39,34 @@ func TestFormChannel(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, "http://x/api/chat.postMessage", strings.NewReader(body))
 		if got := formChannel(req); got != want {
 			t.Errorf("formChannel(%q) = %q, want %q", body, got, want)
+		}
+	}
+}
+
+// TestWithFormFields: the fields are added to a copy of the request, and
+// each rewind of the copy's body (a retry) reads them again; the request
+// slack-go made is left for its own rewind.
+func TestWithFormFields(t *testing.T) {
+	t.Parallel()
+	req, _ := http.NewRequest(http.MethodPost, "http://x/api/chat.postMessage", strings.NewReader("channel=C1&token=x"))
+	r, err := withFormFields(req, "blocks=%5B%5D&text=hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "channel=C1&token=x&blocks=%5B%5D&text=hi"
+	for i := range 2 {
+		body := r.Body
+		if i > 0 {
+			body, _ = r.GetBody()
+		}
+		got, _ := io.ReadAll(body)
+		if string(got) != want || r.ContentLength != int64(len(want)) {
+			t.Errorf("attempt %d: body %q (length %d), want %q", i+1, got, r.ContentLength, want)
+		}
+	}
+	if again, _ := req.GetBody(); again != nil {
+		if got, _ := io.ReadAll(again); string(got) != "channel=C1&token=x" {
+			t.Errorf("the original request's body is now %q", got)
 		}
 	}
 }
