@@ -22,7 +22,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	keywordmarker "github.com/blevesearch/bleve/v2/analysis/token/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
@@ -144,6 +143,13 @@ func (ix *Index) Base() *content.Base { return ix.base }
 // newMapping indexes only what the search reads: the analysed text of three
 // fields, without stored values, term vectors, doc values or an _all field.
 func newMapping(lx *content.Lexicon) (*mapping.IndexMappingImpl, error) {
+	return newMappingWith(lx, memoAnalyzerType)
+}
+
+// newMappingWith is newMapping with an analyzer of type analyzerType: the
+// custom analyzer's tokenizer and filters, run by memoAnalyzerType or by
+// Bleve's own custom type (the tests compare them).
+func newMappingWith(lx *content.Lexicon, analyzerType string) (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
 	tokens := func(ws []string) []any {
 		out := make([]any, len(ws))
@@ -158,7 +164,7 @@ func newMapping(lx *content.Lexicon) (*mapping.IndexMappingImpl, error) {
 		m.AddCustomTokenFilter("shipmate_keep", map[string]any{"type": keywordmarker.Name, "keywords_token_map": "shipmate_protected"}),
 		m.AddCustomTokenFilter("shipmate_stop", map[string]any{"type": stop.Name, "stop_token_map": "shipmate_filler"}),
 		m.AddCustomAnalyzer(analyzerName, map[string]any{
-			"type":      custom.Name,
+			"type":      analyzerType,
 			"tokenizer": unicode.Name,
 			"token_filters": []any{
 				en.PossessiveName, lowercase.Name, en.StopName, "shipmate_stop", "shipmate_keep", porter.Name,
