@@ -31,6 +31,7 @@ func loadBase(getenv func(string) string) (*content.Base, error) {
 }
 
 func openIndex(getenv func(string) string) (*index.Index, error) {
+	defer startupGC(getenv)()
 	b, err := loadBase(getenv)
 	if err != nil {
 		return nil, err
