@@ -389,8 +389,9 @@ func (ix *Index) addPhrases(keywords []string, weak map[string]bool) {
 // own words cost a map lookup afterwards; New does this before the index is
 // shared, and afterwards the cache is only read.
 func (ix *Index) terms(text string) []string {
-	var out []string
-	for _, w := range words(text) {
+	ws := words(text)
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
 		out = append(out, ix.wordTerms(w)...)
 	}
 	return out

@@ -116,8 +116,9 @@ func words(s string) []string {
 		s = apostrophes.Replace(s)
 	}
 	// The words are slices of s: a caller that keeps one for long, in a
-	// map built from long texts, clones it.
-	var ws []string
+	// map built from long texts, clones it. A word and what follows it
+	// take about six bytes of text.
+	ws := make([]string, 0, len(s)/6+1)
 	start := -1
 	prev := rune(-1)
 	for i, r := range s {
