@@ -264,7 +264,15 @@ func trimEcho(resp *http.Response) []byte {
 // top-level field name, whose value is skipped without being decoded or
 // held in memory.
 func dropField(r io.Reader, name string) ([]byte, error) {
-	dec := jsontext.NewDecoder(r)
+	// Decoders are reused: each keeps the buffer it grew to hold the
+	// largest value it read (a posted message's echo), which every reply
+	// would otherwise allocate anew.
+	dec := decoders.Get().(*jsontext.Decoder)
+	dec.Reset(r)
+	defer func() {
+		dec.Reset(eofReader{})
+		decoders.Put(dec)
+	}()
 	if tok, err := dec.ReadToken(); err != nil {
 		return nil, err
 	} else if tok.Kind() != '{' {
@@ -299,6 +307,14 @@ func dropField(r io.Reader, name string) ([]byte, error) {
 	}
 	return append(out, '}'), nil
 }
+
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(eofReader{}) }}
+
+// eofReader is an empty reader: a pooled decoder does not hold on to the
+// body it last read.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // retryAfter is a 429's Retry-After, or 0 without one.
 func retryAfter(resp *http.Response) time.Duration {
