@@ -11,15 +11,16 @@ import (
 // releaseBinaryPages drops this process's mappings of the binary's
 // read-only pages: code, read-only data, type and function tables. Package
 // initialisation and building the index touch most of the binary once,
-// and the kernel maps 64 KB (or a whole large folio) around each page
-// touched, so without this about 24 MB of the binary stays resident, most
-// of it never used again. The pages are clean copies of the file, still in
+// and the kernel maps 64 KB around each page touched (fault-around), so
+// without this about 24 MB of the binary stays resident, most of it never
+// used again. The pages are clean copies of the file, still in
 // the page cache: what serve goes on running is mapped again on its first
 // use, without reading the disk.
 //
 // Only mappings of the executable that are not writable and hold no
-// private copy of a page (Anonymous: 0, as a position-independent
-// binary's relocated data would) are dropped, so no written byte is lost.
+// private copy of a page are dropped (Anonymous: 0 in smaps; the
+// relocated read-only data of a position-independent binary has such
+// copies), so no byte written is lost.
 func releaseBinaryPages() (dropped int64) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
