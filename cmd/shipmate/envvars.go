@@ -35,6 +35,8 @@ var envVars = []envVar{
 	{"GAPS_CHANNEL", "", "Channel id (C…) for the weekly digest of questions without a good answer; empty means no digest."},
 	{"GAPS_SCHEDULE", "CRON_TZ=UTC 0 9 * * MON", "When the gaps digest is posted: a robfig/cron spec, as QUIZ_SCHEDULE."},
 	{"GAPS_RETENTION", "90d", "How long declined questions, Not helpful clicks and clarifications are kept: days (90d) or a Go duration (2160h)."},
+	{"GOGC", "", "From the environment, not .env (the Go runtime reads it at start): the garbage collector's target (percent). Unset, serve builds its index at 400, under three quarters of the container's memory limit, and then runs at Go's default of 100; set (or GOMEMLIMIT set), it holds throughout."},
+	{"GOMEMLIMIT", "", "From the environment, not .env: Go's soft memory limit, such as 200MiB. Set, serve leaves the collector's settings alone during start-up too (see GOGC)."},
 	{"NO_COLOR", "", "Terminal commands (chat, ask, quiz) only, from the environment, not .env: any value turns colour off (no-color.org). Colour is used only on a terminal anyway."},
 	{"TERM", "", "Terminal commands only, set by the terminal itself: dumb turns colour off."},
 }
