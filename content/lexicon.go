@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -588,16 +589,13 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 	}
 	// A feature no answer names would make a question that names it prefer
 	// nothing: some note or scenario answer must say it.
-	said := answerTexts(b)
 	flines := entryLines(root, "features")
-	for i, f := range lx.Features {
-		if w := plainWords(f); w != "" && !strings.Contains(said, " "+w+" ") {
-			p := top
-			if i < len(flines) {
-				p.Line = flines[i]
-			}
-			add(p, "features: no note or scenario answer names %q", f)
+	for _, i := range unnamedFeatures(b, lx.Features) {
+		p := top
+		if i < len(flines) {
+			p.Line = flines[i]
 		}
+		add(p, "features: no note or scenario answer names %q", lx.Features[i])
 	}
 	for _, d := range lx.Descriptions {
 		if len(d.Features) == 0 || len(d.Says) == 0 {
@@ -659,21 +657,44 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 	return ps
 }
 
-// answerTexts returns what the notes and scenario answers say, as
-// plainWords, each text between spaces.
-func answerTexts(b *Base) string {
-	var sb strings.Builder
-	sb.WriteString(" ")
-	for _, n := range b.Notes {
-		sb.WriteString(plainWords(n.Title+" "+n.Body) + " ")
-	}
-	for _, s := range b.Scenarios {
-		sb.WriteString(plainWords(s.Answer+" "+s.Because) + " ")
-		for _, a := range s.Consider {
-			sb.WriteString(plainWords(a.When) + " ")
+// unnamedFeatures returns the indexes, in order, of the features that no
+// note or scenario answer names (as plainWords, whole words). It stops
+// reading once every feature has been found, as it is in the first few
+// documents of any real knowledge base.
+func unnamedFeatures(b *Base, features []string) []int {
+	left := map[int]string{}
+	for i, f := range features {
+		if w := plainWords(f); w != "" {
+			left[i] = " " + w + " "
 		}
 	}
-	return sb.String()
+	says := func(texts ...string) bool {
+		t := " " + plainWords(strings.Join(texts, " ")) + " "
+		for i, w := range left {
+			if strings.Contains(t, w) {
+				delete(left, i)
+			}
+		}
+		return len(left) == 0
+	}
+	done := len(left) == 0
+	for _, n := range b.Notes {
+		if done = done || says(n.Title, n.Body); done {
+			break
+		}
+	}
+	for _, s := range b.Scenarios {
+		texts := []string{s.Answer, s.Because}
+		for _, a := range s.Consider {
+			texts = append(texts, a.When)
+		}
+		if done = done || says(texts...); done {
+			break
+		}
+	}
+	out := slices.Collect(maps.Keys(left))
+	slices.Sort(out)
+	return out
 }
 
 // plainWords lowercases s and turns every run of characters other than
