@@ -574,6 +574,14 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 		if slices.Contains(next, at) {
 			continue // "instead of X" is about X
 		}
+		// "it survives task replacement" replaces a task, not the service
+		// named before it: a container word right before the cue is what
+		// it is about.
+		if cu.rejecting && at > 0 && u.clause[at-1] == u.clause[at] {
+			if own := ix.wordTerms(u.words[at-1]); ix.anchorTerms(own) && !ix.namesService(own) {
+				continue
+			}
+		}
 		c := u.clause[at]
 		best, dist := "", len(u.words)+1
 		for _, m := range mentions {
