@@ -177,7 +177,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		} else {
 			d.reason = "in the domain, but the best document covers too little of the question"
 		}
-	case meets && (d.met >= minMetUnanchored || ix.runs(u) && share >= minShareWorkload):
+	// "… behind SQS, some models idle for weeks - what compute?" asks for
+	// compute for what it describes: a document meeting it answers.
+	case meets && (d.met >= minMetUnanchored || ix.runs(u) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
 		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
 		// container service but describes a workload the answer fits.
 		d.confident = true

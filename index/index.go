@@ -324,8 +324,11 @@ func (ix *Index) build() error {
 		}
 		targetText = append(targetText, s.Name, strings.Join(s.Aliases, " "))
 		// The words of multi-word aliases ("node groups", "worker nodes") are
-		// too ordinary to anchor a question on their own.
-		anchorText := []string{s.ID, s.Name}
+		// too ordinary to anchor a question on their own, and so are those
+		// of a name's description in parentheses ("EC2 launch type and
+		// worker nodes"): "lambda triggered by an SQS worker queue" is not
+		// about containers. An acronym there ("(ECS)") is the name itself.
+		anchorText := []string{s.ID, ix.ServiceName(s.ID)}
 		for _, a := range s.Aliases {
 			if len(words(a)) == 1 {
 				anchorText = append(anchorText, a)
