@@ -149,7 +149,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		// A document meeting a need the symptom expresses ("no space left
 		// on device": storage), not only what the workload is ("flask": a
 		// web service), answers it too.
-		d.confident = (d.problem > 0 && d.problemCovered/d.problem >= need || !weak && meets && ix.constrains(u)) &&
+		// So does one that names or describes a feature of what the user
+		// runs and meets a need of theirs ("lambda on ec2 instances we
+		// pick, steady traffic": Lambda Managed Instances).
+		d.confident = (d.problem > 0 && d.problemCovered/d.problem >= need || !weak && meets && ix.constrains(u) || meets && namesFeature(u, top)) &&
 			(!weak || slices.ContainsFunc(top.services, func(s string) bool { return slices.Contains(u.wanted(), s) }))
 		if d.confident {
 			d.reason = "about what the user already runs, and the best document covers most of it"
@@ -201,6 +204,12 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		d.clarify = ix.clarify(u, ranked, question)
 	}
 	return d
+}
+
+// namesFeature reports whether the document names a feature the question
+// names or describes.
+func namesFeature(u *understanding, d *doc) bool {
+	return slices.ContainsFunc(u.features, func(f string) bool { return slices.Contains(d.features, f) })
 }
 
 // staysOn reports whether the question keeps the services it names: it
