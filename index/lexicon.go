@@ -114,6 +114,21 @@ func (lx *lexicon) can(service, need string) bool {
 	return c != nil && c.can[need]
 }
 
+// onlyWith reports whether every service that meets need also meets
+// other, and some does: only Kubernetes gives portability across clouds.
+func (lx *lexicon) onlyWith(need, other string) bool {
+	some := false
+	for _, s := range lx.order {
+		if lx.can(s, need) {
+			if !lx.can(s, other) {
+				return false
+			}
+			some = true
+		}
+	}
+	return some
+}
+
 // role returns a service's role.
 func (lx *lexicon) role(service string) string {
 	if c := lx.services[service]; c != nil {

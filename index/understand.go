@@ -754,17 +754,35 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 // exclusive facet named together are being weighed, not both needed.
 func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 	lx := ix.lex
-	add := func(id string, against bool, from, service string) {
+	// clauses holds the clause of each need's first positive mention.
+	clauses := map[string]int{}
+	direct := false // the need being added is negated right before its words ("don't want kubernetes")
+	var overruled []string
+	add := func(id string, against bool, from, service string, clause int) {
 		for i := range u.needs {
 			if u.needs[i].id == id {
-				if u.needs[i].against && !against {
+				switch {
+				case u.needs[i].against && !against:
 					u.needs[i].against = false
+					clauses[id] = clause
+				// "every hybrid platform is kubernetes. we don't want
+				// kubernetes at all": what the user says they want, in a
+				// later sentence, outweighs an earlier mention.
+				case !u.needs[i].against && against && direct && clause > clauses[id] && !u.needs[i].inherited:
+					u.needs[i].against = true
+					overruled = append(overruled, id)
+					if service != "" && slices.Contains(u.named, service) {
+						u.leaving = appendNew(u.leaving, service)
+					}
 				}
 				if service == "" {
 					u.needs[i].service = ""
 				}
 				return
 			}
+		}
+		if !against {
+			clauses[id] = clause
 		}
 		u.needs = append(u.needs, need{id: id, service: service, against: against, from: from})
 	}
@@ -790,17 +808,19 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 		}
 		independent(un)
 		for _, id := range un.needs {
-			add(id, false, un.text, un.service)
+			add(id, false, un.text, un.service, un.clause)
 		}
+		direct = ix.negatedRightBefore(u.words, un.pos)
 		for _, id := range un.against {
-			add(id, true, un.text, un.service)
+			add(id, true, un.text, un.service, un.clause)
 		}
+		direct = false
 	}
 	for _, p := range lx.patterns {
 		for i, w := range u.words {
 			if w == p.words[0] && matchPattern(p.words, u.words[i:clauseEnd(u.clause, i)]) {
 				for _, id := range p.needs {
-					add(id, negated[i], strings.Join(p.words, " "), "")
+					add(id, negated[i], strings.Join(p.words, " "), "", u.clause[i])
 				}
 				u.ownNeeds = true
 				break
@@ -826,10 +846,19 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 				continue
 			}
 			for _, id := range q.needs {
-				add(id, negated[i], w+" "+unit, "")
+				add(id, negated[i], w+" "+unit, "", u.clause[i])
 			}
 			u.ownNeeds = true
 		}
+	}
+	// Once the user says they do not want what they mentioned before
+	// ("… is kubernetes. we don't want kubernetes"), a need that only
+	// services built on it meet ("multicloud": portability) described
+	// what they do not want, not what they need.
+	for _, id := range overruled {
+		u.needs = slices.DeleteFunc(u.needs, func(n need) bool {
+			return !n.against && n.id != id && lx.onlyWith(n.id, id)
+		})
 	}
 	// "ECS or EKS?" weighs the orchestrators; it needs neither.
 	for _, f := range lx.facetList {
@@ -849,6 +878,21 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			}
 		}
 	}
+}
+
+// negatedRightBefore reports whether a negating word comes right before
+// word i, with only words of no meaning between ("don't want kubernetes",
+// not "don't have to bake keys into the image on EKS").
+func (ix *Index) negatedRightBefore(ws []string, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		if ix.lex.negators[ws[j]] {
+			return true
+		}
+		if len(ix.wordTerms(ws[j])) > 0 {
+			return false
+		}
+	}
+	return false
 }
 
 // inClause reports whether one of the words occurs in the clause of word i.
