@@ -629,7 +629,9 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 	for _, at := range next {
 		_, k := lx.leaveNext.longest(u.words[at:])
 		for _, m := range mentions {
-			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] {
+			// "leaving heroku for ECS" leaves Heroku: a thing the lexicon
+			// knows named first is what the cue is about.
+			if m.pos >= at+k && m.pos <= at+k+leaveNextReach && m.clause == u.clause[at] && !u.namesBetween(at+k, m.pos) {
 				u.leaving = appendNew(u.leaving, m.service)
 				u.rejected = appendNew(u.rejected, m.service)
 				break
@@ -1226,6 +1228,17 @@ func (u *understanding) saysAfter(i int) bool {
 	}
 	for _, un := range u.units {
 		if un.pos >= i && un.clause == u.clause[i] && !un.cue && !un.implied {
+			return true
+		}
+	}
+	return false
+}
+
+// namesBetween reports whether a phrase of the lexicon that names no
+// service ("heroku") comes in the words from i up to j.
+func (u *understanding) namesBetween(i, j int) bool {
+	for _, un := range u.units {
+		if un.pos >= i && un.pos < j && un.synonym && un.service == "" {
 			return true
 		}
 	}
