@@ -49,7 +49,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	// no answer to it, unless it cannot meet what the user needs ("helm
 	// install fails against our ECS cluster").
 	var runs []string
-	if (u.howto || u.trouble) && !u.comparison && ix.staysOn(u) && !slices.ContainsFunc(positive, func(n string) bool {
+	if (u.howto || u.trouble || u.asks) && !u.comparison && ix.staysOn(u) && !slices.ContainsFunc(positive, func(n string) bool {
 		_, lim := ix.lex.cannot(wanted, n)
 		return lim != nil
 	}) {
@@ -108,8 +108,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
 			}
 		}
-		if len(runs) > 0 && slices.ContainsFunc(d.primary(), func(s string) bool { return runsOn(ix.lex.role(s)) }) &&
-			!slices.ContainsFunc(d.primary(), func(s string) bool { return slices.Contains(runs, s) }) {
+		if len(runs) > 0 && ix.otherPlatform(runs, d.primary()) {
 			c.apply("recommends another platform than "+strings.Join(runs, ", ")+", which the user runs", otherPlatformFactor)
 		}
 		m := ix.matchNeeds(u, d)
@@ -173,6 +172,22 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	}
 	slices.SortStableFunc(ranked, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	return ranked
+}
+
+// otherPlatform reports whether a document recommends somewhere else to
+// run than the services the user runs: none of them, or another service in
+// the role of one of them (EC2 nodes for pods on EKS Fargate).
+func (ix *Index) otherPlatform(runs, primary []string) bool {
+	if !slices.ContainsFunc(primary, func(s string) bool { return runsOn(ix.lex.role(s)) }) {
+		return false
+	}
+	if !slices.ContainsFunc(primary, func(s string) bool { return slices.Contains(runs, s) }) {
+		return true
+	}
+	return slices.ContainsFunc(primary, func(s string) bool {
+		return runsOn(ix.lex.role(s)) && !slices.Contains(runs, s) &&
+			slices.ContainsFunc(runs, func(r string) bool { return ix.lex.role(r) == ix.lex.role(s) })
+	})
 }
 
 // decides reports whether the question's needs choose among services: it
