@@ -18,7 +18,9 @@ type decision struct {
 	anchored                    bool
 	// met and violated are the best candidate's needs match.
 	met, violated int
-	clarify       *Clarify
+	// metFrom is how many of the question's phrases expressed the needs met.
+	metFrom int
+	clarify *Clarify
 }
 
 // decide is the fifth stage: the domain gate, the confidence decision and
@@ -60,6 +62,16 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	}
 	m := ix.matchNeeds(u, top)
 	d.met, d.violated = len(m.met), len(m.violated)
+	// "moved our whole company off heroku", asking for nothing: two needs
+	// from one word are one piece of evidence that the message describes
+	// a workload.
+	from := map[string]bool{}
+	for _, n := range u.needs {
+		if slices.Contains(m.met, n.id) {
+			from[n.from] = true
+		}
+	}
+	d.metFrom = len(from)
 	// A service named with a need of its own is in the domain even when the
 	// name alone is not ("lambda" with "over the 250 MB limit"; not "EC2
 	// instance" with "lost my key pair").
@@ -182,7 +194,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		}
 	// "… behind SQS, some models idle for weeks - what compute?" asks for
 	// compute for what it describes: a document meeting it answers.
-	case meets && (d.met >= minMetUnanchored || ix.runs(u) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
+	case meets && (d.met >= minMetUnanchored && (u.choice || u.howto || d.metFrom >= minMetUnanchored) || ix.runs(u) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
 		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
 		// container service but describes a workload the answer fits.
 		d.confident = true
