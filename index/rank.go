@@ -47,9 +47,11 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	// "our ECS tasks on Fargate can't reach the internet, what do I
 	// need?" troubleshoots the platform the user runs: another platform is
 	// no answer to it, unless it cannot meet what the user needs ("helm
-	// install fails against our ECS cluster").
+	// install fails against our ECS cluster"). So does asking for the
+	// options on it ("what are the options for fargate pod logs"), but
+	// not asking whether it is one ("is app runner still an option?").
 	var runs []string
-	if (u.howto || u.trouble || u.asks) && !u.comparison && ix.staysOn(u) && !slices.ContainsFunc(positive, func(n string) bool {
+	if (u.howto || u.trouble || u.asks && !u.ability) && !u.comparison && ix.staysOn(u) && !slices.ContainsFunc(positive, func(n string) bool {
 		_, lim := ix.lex.cannot(wanted, n)
 		return lim != nil
 	}) {
