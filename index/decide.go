@@ -324,10 +324,11 @@ func (ix *Index) constrains(u *understanding) bool {
 }
 
 // runs reports whether the question describes something to run: a need
-// in a workload facet ("batch jobs", "GPUs").
+// in a workload facet ("batch jobs", "GPUs"), not only the name of a
+// product outside the domain ("eventbridge scheduler cron expression").
 func (ix *Index) runs(u *understanding) bool {
 	for _, n := range u.needs {
-		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && ix.lex.facets[nd.Facet].Workload {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && ix.lex.facets[nd.Facet].Workload && !ix.lex.outside.anywhere(words(n.from)) {
 			return true
 		}
 	}
