@@ -1196,7 +1196,13 @@ func (ix *Index) anchoring(u unit) bool {
 	if u.negated && !u.synonym && !ix.namesService(u.own) {
 		return false
 	}
-	for _, t := range u.terms {
+	// A phrase of the lexicon anchors by what it means: "resize images"
+	// is about pictures, not container images.
+	ts := u.terms
+	if u.synonym && u.means != "" && !ix.namesService(u.own) {
+		ts = ix.terms(u.means)
+	}
+	for _, t := range ts {
 		if ix.anchors[t] && ix.multi[t] == nil {
 			return true
 		}
