@@ -1087,9 +1087,14 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 		if i > 0 && clause[i] != clause[i-1] {
 			reach = 0
 		}
+		// "start/stop the instances" and "start and stop them" name two
+		// actions; neither negates.
+		prev := i - 1
+		if prev > 0 && (ws[prev] == "and" || ws[prev] == "or") {
+			prev--
+		}
 		switch {
-		// "start/stop the instances" names two actions; neither negates.
-		case lx.negators[w] && (i == 0 || !lx.cancel[ws[i-1]]):
+		case lx.negators[w] && (prev < 0 || !lx.cancel[ws[prev]]):
 			reach = lx.reach
 			if i+1 < len(ws) && lx.cancel[ws[i+1]] {
 				reach = 0 // "doesn't let us …" states a limitation
