@@ -809,7 +809,13 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			continue
 		}
 		independent(un)
+		// "an agent on every ecs host, like a daemonset" borrows what a
+		// DaemonSet does, not the Kubernetes it runs on.
+		analogy := un.pos > 0 && ix.likeBefore(u.words, un.pos)
 		for _, id := range un.needs {
+			if analogy && lx.facets[lx.needs[id].Facet].Context {
+				continue
+			}
 			add(id, false, un.text, un.service, un.clause)
 		}
 		direct = ix.negatedRightBefore(u.words, un.pos)
@@ -880,6 +886,20 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			}
 		}
 	}
+}
+
+// likeBefore reports whether an equivalence cue ("like", "similar to")
+// comes right before word i, with only words of no meaning between.
+func (ix *Index) likeBefore(ws []string, i int) bool {
+	for j := i; j > 0; j-- {
+		if ix.lex.equivalent.endsWith(ws, j) {
+			return true
+		}
+		if len(ix.wordTerms(ws[j-1])) > 0 {
+			return false
+		}
+	}
+	return false
 }
 
 // negatedRightBefore reports whether a negating word comes right before
