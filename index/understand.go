@@ -1221,11 +1221,18 @@ func (ix *Index) anchoring(u unit) bool {
 	if u.negated && !u.synonym && !ix.namesService(u.own) {
 		return false
 	}
-	// A phrase of the lexicon anchors by what it means: "resize images"
-	// is about pictures, not container images.
+	// A phrase of the lexicon that only stands for words of the knowledge
+	// base anchors by what it means: "resize images" is about pictures,
+	// not container images. One that expresses a need ("worker nodes")
+	// anchors by its own words too.
 	ts := u.terms
-	if u.synonym && u.means != "" && !ix.namesService(u.own) {
+	if u.synonym && u.means != "" && len(u.needs) == 0 && len(u.against) == 0 {
 		ts = ix.terms(u.means)
+		for _, t := range u.own {
+			if _, ok := ix.names[t]; ok {
+				ts = append(ts, t)
+			}
+		}
 	}
 	for _, t := range ts {
 		if ix.anchors[t] && ix.multi[t] == nil {
