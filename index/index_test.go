@@ -216,6 +216,8 @@ func TestNormalize(t *testing.T) {
 		{"a\x00b\xffc", "a b c"},
 		{"docker push 1234.dkr.ecr.us-east-1.amazonaws.com/api:latest fails", "docker push aws ecr fails"},
 		{"curl https://s3.amazonaws.com/bucket/key", "curl https:// aws s3"},
+		{"`eksctl create fargateprofile --namespace batch --cluster=prod` gives what?", "eksctl create fargateprofile --namespace --cluster gives what?"},
+		{"no code here --namespace batch", "no code here --namespace batch"},
 	}
 	for _, tt := range tests {
 		if got := index.Normalize(tt.in); got != tt.want {

@@ -24,6 +24,10 @@ var (
 	awsHost = regexp.MustCompile(`[A-Za-z0-9._-]+\.amazonaws\.com(?:\.cn)?(?:/[^\s]*)?`)
 	// :emoji: and :skin-tone-2:
 	emojiCode = regexp.MustCompile(`:[a-z0-9_+\-']+:`)
+	// `inline code` and ```blocks```
+	codeSpan = regexp.MustCompile("`[^`]+`")
+	// a command-line flag and its value: --namespace batch, --cluster=prod
+	flagValue = regexp.MustCompile(`(--[A-Za-z][A-Za-z0-9-]*)(?:[ =]+[^\s-][^\s]*)?`)
 )
 
 // Normalize turns a message as Slack delivers it into plain question text:
@@ -49,6 +53,14 @@ func Normalize(text string) string {
 		return " aws " + endpointService(h) + " "
 	})
 	text = emojiCode.ReplaceAllString(text, " ")
+	// In pasted code a flag's value names the user's own things ("eksctl
+	// create fargateprofile --namespace batch" is not about batch jobs):
+	// the flag is kept, its value dropped.
+	if strings.Contains(text, "`") {
+		text = codeSpan.ReplaceAllStringFunc(text, func(c string) string {
+			return flagValue.ReplaceAllString(c, "$1")
+		})
+	}
 	var b strings.Builder
 	b.Grow(len(text))
 	space := true
