@@ -194,7 +194,7 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		}
 	// "… behind SQS, some models idle for weeks - what compute?" asks for
 	// compute for what it describes: a document meeting it answers.
-	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
+	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (u.aws || !u.howto || u.asks) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
 		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
 		// container service but describes a workload the answer fits.
 		d.confident = true
