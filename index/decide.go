@@ -119,9 +119,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// and the question asks for something ("… docker hub 429, what's the
 	// AWS-side fix?"), names a container service with a feature the
 	// knowledge base has a phrase for ("eks fargate pods stuck in Pending,
-	// no matching fargate profile?"), or is about a service the user keeps
+	// no matching fargate profile?"), says what stands for a service
+	// ("CannotPullContainerError … 429": a registry), or is about a service the user keeps
 	// (decided below: only a document covering the problem answers it).
-	case u.trouble && (!u.aws || !ix.runs(u) && !u.asks && !ix.staysOn(u) && (u.phrase == "" || len(u.wanted()) == 0 && !u.aws)):
+	case u.trouble && (!u.aws || !ix.runs(u) && !u.asks && !ix.staysOn(u) && !ix.meansService(u) && (u.phrase == "" || len(u.wanted()) == 0 && !u.aws)):
 		d.reason = "a generic error with no AWS container decision in it"
 		return d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
