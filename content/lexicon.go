@@ -132,6 +132,9 @@ type Cues struct {
 	// Equivalence phrases ask for the AWS counterpart of something
 	// ("like", "equivalent", "coming from").
 	Equivalence []string `yaml:"equivalence"`
+	// Newcomer phrases say the user starts anew ("new project", "new
+	// account"): a service closed to new customers is not for them.
+	Newcomer []string `yaml:"newcomer"`
 	// Choice phrases ask for a service ("which service", "options?",
 	// "where should we run"). ChoiceWeak words ("which", "or", "deploy")
 	// ask for one too, but also come in questions about a tool ("bridge or
@@ -493,7 +496,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
-		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.choice", lx.Cues.Choice, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false},
+		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"cues.departure", lx.Cues.Departure, false},
 		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false},

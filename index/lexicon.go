@@ -35,6 +35,7 @@ type lexicon struct {
 	symptoms   map[string]bool
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
+	newcomer   phrases[struct{}]
 	choice     phrases[struct{}]
 	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
@@ -210,6 +211,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.symptoms = set(lx.Cues.Symptoms)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
+	c.newcomer = phraseSet(lx.Cues.Newcomer)
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)

@@ -381,6 +381,15 @@ func (ix *Index) read(n normalized) understanding {
 		un.cue = un.service == "" && len(un.needs) == 0 && len(un.against) == 0 && cue[un.pos]
 	}
 	u.cues(ix, negated)
+	// "new project, want something like app runner": a service closed to
+	// new customers is not one a newcomer can start on.
+	if lx.newcomer.anywhere(ws) {
+		for _, s := range u.named {
+			if sv := ix.base.Service(s); sv != nil && sv.Status.State == content.Closed {
+				u.leaving = appendNew(u.leaving, s)
+			}
+		}
+	}
 	u.collectNeeds(ix, negated)
 	// Where the user runs things today ("karpenter": Kubernetes) is not a
 	// need when the service they are heading for is not that.

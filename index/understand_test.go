@@ -93,6 +93,7 @@ func TestRequirements(t *testing.T) {
 		{name: "two actions, no negation", q: "iam policy so people can start and stop only their own ec2 instances"},
 		{name: "an analogy borrows the capability", q: "run a log agent on every ecs instance, like a daemonset does", not: []string{"eks"}, want: []string{"ecs"}},
 		{name: "a container run once", q: "where do we run database migrations as a one-off fargate task", want: []string{"ecs", "fargate"}},
+		{name: "a newcomer cannot start on a closed service", q: "greenfield project, we'd like something like app runner", want: []string{"ecs"}, not: []string{"app-runner"}},
 		{name: "a feature described by what it does", q: "lambda on ec2 instances we choose, steady load, what is it called", want: []string{"lambda"}},
 		{name: "a full disk on a build server", q: "no space left on device when docker pulls images on our jenkins box"},
 		{name: "a full disk on Fargate", q: "fargate task dies with no space left on device while unzipping a dump", want: []string{"fargate"}},
