@@ -79,7 +79,7 @@ func TestRequirements(t *testing.T) {
 		{name: "a managed product of another kind", q: "Which AWS service provides a fully managed message queue for decoupling our applications?"},
 		{name: "a Lambda setting with a phrase the knowledge base uses", q: "max total size of environment variables on a lambda function?"},
 		{name: "a later wish outweighs an earlier mention", q: "all the hybrid platforms out there are kubernetes. we don't want kubernetes, just containers on our own servers run from AWS", want: []string{"ecs"}, not: []string{"eks"}},
-		{name: "replacing a task is not replacing the service", q: "one fargate task with an EBS volume for sqlite, will the volume survive task replacement?", want: []string{"ecs", "fargate"}},
+		{name: "replacing a task is not replacing the service", q: "one fargate task with an EBS volume for sqlite, will the volume survive task replacement?", want: []string{"ecs", "fargate"}, verdict: "fargate", yes: true},
 		{name: "hitting a limit wants past it", q: "our lambda keeps hitting the 15 minute timeout on long exports, what else is serverless", want: []string{"fargate"}, not: []string{"lambda"}, verdict: "lambda"},
 		{name: "Lambda and a queue, no container in it", q: "lambda consuming an SQS queue, how should the visibility timeout relate to the function timeout"},
 		{name: "a failed image pull", q: "CannotPullContainerError: unexpected status code 403 Forbidden on our fargate task", want: []string{"ecr"}},
