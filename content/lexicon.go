@@ -135,6 +135,10 @@ type Cues struct {
 	// Newcomer phrases say the user starts anew ("new project", "new
 	// account"): a service closed to new customers is not for them.
 	Newcomer []string `yaml:"newcomer"`
+	// Chatter phrases mark a message that reports or reacts rather than
+	// asks ("thanks, fargate worked great"): without a question mark, a
+	// request or a need it is not a question.
+	Chatter []string `yaml:"chatter"`
 	// Choice phrases ask for a service ("which service", "options?",
 	// "where should we run"). ChoiceWeak words ("which", "or", "deploy")
 	// ask for one too, but also come in questions about a tool ("bridge or
@@ -496,7 +500,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
-		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"cues.departure", lx.Cues.Departure, false},

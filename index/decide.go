@@ -103,6 +103,10 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.outside && u.howto && !d.anchored && !u.asks && !u.followup:
 		d.reason = "a how-to about a product outside the domain"
 		return d
+	// "thanks, fargate worked great for us" reports; it asks nothing.
+	case u.chatter && !strings.Contains(question, "?") && !u.asks && !u.choice && !u.howto && !u.ability && !u.definition && !u.comparison && len(u.positive()) == 0 && !u.followup:
+		d.reason = "reports or reacts, and asks nothing"
+		return d
 	case u.local && !u.aws:
 		d.reason = "about a developer's own machine, not AWS"
 		return d
@@ -194,8 +198,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 			d.reason = "in the domain, but the best document covers too little of the question"
 		}
 	// "… behind SQS, some models idle for weeks - what compute?" asks for
-	// compute for what it describes: a document meeting it answers.
-	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (u.aws || !u.howto || u.asks) && (share >= minShareWorkload || u.asks && share >= minShareMeets)):
+	// compute for what it describes, and "where a celery worker should
+	// live on aws" places it on AWS: a document meeting it answers.
+	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (u.aws || !u.howto || u.asks) && (share >= minShareWorkload || (u.asks || u.aws && !u.chatter) && share >= minShareMeets)):
 		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
 		// container service but describes a workload the answer fits.
 		d.confident = true

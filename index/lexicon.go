@@ -36,6 +36,7 @@ type lexicon struct {
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	newcomer   phrases[struct{}]
+	chatter    phrases[struct{}]
 	choice     phrases[struct{}]
 	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
@@ -212,6 +213,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
+	c.chatter = phraseSet(lx.Cues.Chatter)
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)

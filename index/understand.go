@@ -156,6 +156,9 @@ type understanding struct {
 	// departing is set when the question leaves AWS itself ("moving off
 	// AWS to Hetzner").
 	departing bool
+	// chatter is set when the message reports or reacts ("thanks, fargate
+	// worked great") rather than asks.
+	chatter bool
 	// choice is set when the question asks for a service ("which service",
 	// "options?", "where should we run"); howto for a how-to or
 	// troubleshooting question.
@@ -292,6 +295,7 @@ func (ix *Index) read(n normalized) understanding {
 		u.aws = lx.awsOnly(ws)
 	}
 	u.departing = lx.departs(ws)
+	u.chatter = lx.chatter.anywhere(ws)
 	fixed := make([]bool, len(ws))
 	for i, w := range ws {
 		if ix.knownWord(w) {

@@ -94,6 +94,8 @@ func TestRequirements(t *testing.T) {
 		{name: "an analogy borrows the capability", q: "run a log agent on every ecs instance, like a daemonset does", not: []string{"eks"}, want: []string{"ecs"}},
 		{name: "a container run once", q: "where do we run database migrations as a one-off fargate task", want: []string{"ecs", "fargate"}},
 		{name: "a newcomer cannot start on a closed service", q: "greenfield project, we'd like something like app runner", want: []string{"ecs"}, not: []string{"app-runner"}},
+		{name: "a reaction, not a question", q: "thanks, ecs on fargate worked great for our api"},
+		{name: "a question with a laugh in it", q: "lol what even is the difference between fargate and ecs", want: []string{"fargate"}},
 		{name: "a feature described by what it does", q: "lambda on ec2 instances we choose, steady load, what is it called", want: []string{"lambda"}},
 		{name: "a full disk on a build server", q: "no space left on device when docker pulls images on our jenkins box"},
 		{name: "a full disk on Fargate", q: "fargate task dies with no space left on device while unzipping a dump", want: []string{"fargate"}},
