@@ -824,7 +824,7 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 		independent(un)
 		// "an agent on every ecs host, like a daemonset" borrows what a
 		// DaemonSet does, not the Kubernetes it runs on.
-		analogy := un.pos > 0 && ix.likeBefore(u.words, un.pos)
+		analogy := un.pos > 0 && un.service == "" && ix.likeBefore(u.words, un.pos)
 		for _, id := range un.needs {
 			if analogy && lx.facets[lx.needs[id].Facet].Context {
 				continue
