@@ -25,6 +25,16 @@ var (
 
 // newIndex returns one index over the embedded content, shared by the tests
 // (an Index is safe for concurrent use).
+// answer asks ix the question q, failing the test on an error.
+func answer(tb testing.TB, ix *index.Index, q string) index.Answer {
+	tb.Helper()
+	a, err := ix.Answer(context.Background(), index.Query{Text: q})
+	if err != nil {
+		tb.Fatalf("Answer(%q) error = %v", q, err)
+	}
+	return a
+}
+
 func newIndex(tb testing.TB) *index.Index {
 	tb.Helper()
 	sharedOnce.Do(func() {
@@ -248,10 +258,7 @@ func FuzzPrepare(f *testing.F) {
 		if utf8.RuneCountInString(n) > index.MaxQuestionRunes {
 			t.Fatalf("Normalize(%q) too long: %d runes", q, utf8.RuneCountInString(n))
 		}
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatalf("Answer(%q) error = %v", q, err)
-		}
+		a := answer(t, ix, q)
 		if a.Confident && len(a.Answers) == 0 {
 			t.Fatalf("Answer(%q) confident with no answers", q)
 		}
@@ -398,10 +405,7 @@ func TestExplainTracesAnswer(t *testing.T) {
 		"hello",
 		"",
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		out, err := ix.Explain(context.Background(), index.Query{Text: q})
 		if err != nil {
 			t.Fatal(err)

@@ -235,10 +235,7 @@ func TestFeatureNamed(t *testing.T) {
 		"our eks cluster is on 1.28, what does extended support cost":        "extended support",
 		"auto mode vs managed node groups, which costs more":                 "Auto Mode",
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		top := a.Top()
 		if !a.Confident || top == nil {
 			t.Errorf("%q: declined", q)
@@ -271,10 +268,7 @@ func TestFeatureDescribed(t *testing.T) {
 		"our own servers in the datacenter as worker nodes in an eks cluster":         "Hybrid Nodes",
 		"we run envoy sidecars between ecs services and app mesh is going away, now?": "Service Connect",
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
 			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, feature)
 		}
@@ -294,10 +288,7 @@ func TestKubernetesSkill(t *testing.T) {
 		"ECS or EKS, nobody here knows kubernetes":                 "ecs",
 		"do we actually need k8s?":                                 "ecs",
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		top := a.Top()
 		if !a.Confident || top == nil || len(top.Services) == 0 || top.Services[0] != want {
 			t.Errorf("Answer(%q) = %+v, want a top answer recommending %s", q, top, want)
@@ -316,10 +307,7 @@ func TestBeanstalkDocker(t *testing.T) {
 		"beanstalk environment health is degraded, nginx 502 errors": "",
 		"how do I set env vars on elastic beanstalk":                 "",
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		top := a.Top()
 		switch {
 		case want == "" && a.Confident:
@@ -342,10 +330,7 @@ func TestOutsideHowto(t *testing.T) {
 		"terraform module for an ecs fargate service with an alb, any good ones?":                      true,
 		"our ECS tasks on fargate pay a lot of NAT gateway data processing, how do I cut it":           true,
 	} {
-		a, err := ix.Answer(context.Background(), index.Query{Text: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := answer(t, ix, q)
 		if a.Confident != answered {
 			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
 		}
@@ -359,10 +344,7 @@ func TestSymptomStaysOnPlatform(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
 	q := "our ECS tasks on fargate can't reach the internet to call a 3rd party API, they're in private subnets. what do I need"
-	a, err := ix.Answer(context.Background(), index.Query{Text: q})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := answer(t, ix, q)
 	if top := a.Top(); !a.Confident || top == nil || !slices.Contains(top.Services, "fargate") {
 		t.Errorf("Answer(%q) = %+v, want a Fargate answer", q, top)
 	}
