@@ -271,6 +271,11 @@ type Outside struct {
 	// that expresses no need is declined, and one about a service the user
 	// keeps is answered only by a document covering the problem.
 	Troubleshooting []string `yaml:"troubleshooting"`
+	// ErrorSuffixes end the names of exceptions and error types
+	// ("ServerlessError", "NullPointerException"): a single word made of
+	// another word and one of them is a pasted error, as a troubleshooting
+	// phrase is, unless it is an AWS word.
+	ErrorSuffixes []string `yaml:"error_suffixes"`
 }
 
 // Capability is what one service can and cannot do, as needs.
@@ -507,6 +512,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
+		{"outside.error_suffixes", lx.Outside.ErrorSuffixes, true},
 	} {
 		lines := entryLines(root, strings.Split(l.path, ".")...)
 		for i, w := range l.items {

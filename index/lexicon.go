@@ -48,6 +48,7 @@ type lexicon struct {
 	clouds     phrases[struct{}]
 	platforms  phrases[struct{}]
 	trouble    phrases[struct{}]
+	errorEnds  []string
 	features   phrases[string] // value: the feature's words, joined
 	// described are the features' descriptions without "...", valued by
 	// the features they describe; describedBy those with it.
@@ -223,6 +224,9 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.clouds = phraseSet(lx.Outside.Clouds)
 	c.platforms = phraseSet(lx.Outside.Platforms)
 	c.trouble = phraseSet(lx.Outside.Troubleshooting)
+	for _, e := range lx.Outside.ErrorSuffixes {
+		c.errorEnds = append(c.errorEnds, strings.ToLower(strings.TrimSpace(e)))
+	}
 	for _, f := range lx.Features {
 		c.features.add(f, strings.Join(words(f), " "))
 	}
@@ -494,4 +498,22 @@ func matchPattern(pattern, ws []string) bool {
 		return false
 	}
 	return len(ws) > 0 && ws[0] == pattern[0] && matchPattern(pattern[1:], ws[1:])
+}
+
+// minErrorStem is the shortest word before an error suffix that makes an
+// error type's name ("keyerror"), so that "terror" is not one.
+const minErrorStem = 3
+
+// errorName reports whether a word is the name of an error type
+// ("serverlesserror"): another word followed by an error suffix, and not
+// an AWS word, which names the service it is about.
+func (lx *lexicon) errorName(ws []string) bool {
+	for _, w := range ws {
+		for _, e := range lx.errorEnds {
+			if len(w) >= len(e)+minErrorStem && strings.HasSuffix(w, e) && !lx.aws.anywhere([]string{w}) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -287,7 +287,7 @@ func (ix *Index) read(n normalized) understanding {
 	u.local = lx.local.anywhere(ws)
 	u.cloud = lx.clouds.anywhere(ws)
 	u.platform = lx.platforms.anywhere(ws)
-	u.trouble = lx.trouble.anywhere(ws)
+	u.trouble = lx.trouble.anywhere(ws) || lx.errorName(ws)
 	u.aws = lx.aws.anywhere(ws)
 	if u.cloud {
 		// "AKS nodes in the West Europe region": regions, zones and IAM are
