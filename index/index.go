@@ -365,6 +365,16 @@ func (ix *Index) build() error {
 			ix.addPhrases(sc.Keywords, weakTerms)
 		}
 	}
+	// The words of the lexicon's cues and of what it places outside the
+	// domain are words it knows, not typos: "outgrown" is a reason to leave,
+	// not a misspelt "outgrow".
+	c, o := lx.Cues, lx.Outside
+	for _, ps := range [][]string{c.Definition, c.Comparison, c.Ability, c.Doubt, c.Leaving, c.LeavingNext,
+		c.Target, c.Unable, c.Symptoms, c.Failing, c.Rejecting, c.Followup, c.Equivalence, c.Newcomer,
+		c.Chatter, c.Choice, c.ChoiceWeak, c.Howto, c.Departure, c.Reference,
+		o.Services, o.Local, o.Clouds, o.Platforms, o.Troubleshooting, lx.Beyond} {
+		vocabText = append(vocabText, strings.Join(ps, " "))
+	}
 	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
 	ix.frozen = true
 	if err := <-batched; err != nil {
