@@ -166,10 +166,13 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		// A document meeting a need the symptom expresses ("no space left
 		// on device": storage), not only what the workload is ("flask": a
 		// web service), answers it too.
+		// So does one meeting a size, storage or cost need: of a service
+		// named by a weak word, only one a number states ("lambda packages
+		// over 500 MB"), which is about the service's limits.
 		// So does one that names or describes a feature of what the user
 		// runs and meets a need of theirs ("lambda on ec2 instances we
 		// pick, steady traffic": Lambda Managed Instances).
-		d.confident = (d.problem > 0 && d.problemCovered/d.problem >= need || !weak && meets && ix.constrains(u) || meets && namesFeature(u, top)) &&
+		d.confident = (d.problem > 0 && d.problemCovered/d.problem >= need || meets && ix.constrains(u) && (!weak || u.quantified) || meets && namesFeature(u, top)) &&
 			(!weak || slices.ContainsFunc(top.services, func(s string) bool { return slices.Contains(u.wanted(), s) }))
 		if d.confident {
 			d.reason = "about what the user already runs, and the best document covers most of it"

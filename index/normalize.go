@@ -257,26 +257,48 @@ const maxWords = 60
 // normalise is the first stage.
 func normalise(question string) normalized {
 	n := normalized{text: Normalize(question)}
-	clause := 0
+	// A parenthesised aside is clauses of its own, and the words after it
+	// go on with the clause it interrupted: in "the packages (torch,
+	// scipy) are over 500 MB" the size is the packages'.
+	clause, next := 0, 1
+	var outer []int
 	for _, part := range splitClauses(n.text) {
-		for _, w := range words(part) {
+		for _, w := range words(part.text) {
 			if len(n.words) == maxWords {
 				return n
 			}
 			n.words = append(n.words, w)
 			n.clause = append(n.clause, clause)
 		}
-		clause++
+		switch {
+		case part.cut == '(':
+			outer = append(outer, clause)
+			clause = next
+		case part.cut == ')' && len(outer) > 0:
+			clause = outer[len(outer)-1]
+			outer = outer[:len(outer)-1]
+			continue
+		default:
+			clause = next
+		}
+		next++
 	}
 	return n
+}
+
+// clausePart is a piece of text between clause breaks, with the
+// punctuation that ends it (0 at the end of the text).
+type clausePart struct {
+	text string
+	cut  rune
 }
 
 // splitClauses cuts text at the punctuation that ends a clause: , ; : ? !
 // ( ) dashes, a full stop before a space, and a hyphen standing alone
 // ("no service mesh - kubernetes or ECS?"). Hyphens and dots inside words
 // ("event-driven", "node.js") do not cut.
-func splitClauses(text string) []string {
-	var parts []string
+func splitClauses(text string) []clausePart {
+	var parts []clausePart
 	start := 0
 	rs := []rune(text)
 	for i, r := range rs {
@@ -290,9 +312,9 @@ func splitClauses(text string) []string {
 			cut = (i == 0 || rs[i-1] == ' ') && (i+1 == len(rs) || rs[i+1] == ' ')
 		}
 		if cut {
-			parts = append(parts, string(rs[start:i]))
+			parts = append(parts, clausePart{string(rs[start:i]), r})
 			start = i + 1
 		}
 	}
-	return append(parts, string(rs[start:]))
+	return append(parts, clausePart{text: string(rs[start:])})
 }

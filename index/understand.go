@@ -101,6 +101,9 @@ type understanding struct {
 	// name ("GPUs", not "EC2 instances").
 	needs    []need
 	ownNeeds bool
+	// quantified is set when a need comes from a number against a bound
+	// of the lexicon's quantities ("500 MB" of Lambda packages).
+	quantified bool
 	// named are the services the question names itself (not through a
 	// lexicon expansion and not negated), in order.
 	named []string
@@ -870,6 +873,7 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 				add(id, negated[i], w+" "+unit, "", u.clause[i])
 			}
 			u.ownNeeds = true
+			u.quantified = u.quantified || !negated[i]
 		}
 	}
 	// Once the user says they do not want what they mentioned before
