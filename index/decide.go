@@ -194,7 +194,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		// A long, chatty message covers a small share even when the best
 		// document answers it: enough covered meaning, or a document that
 		// meets the question's needs, counts as well.
-		d.confident = share >= minShareAnchored || d.covered >= minCoveredAnchored || meets && share >= minShareMeets
+		// So does one naming a feature the question names or describes
+		// ("is App Runner in maintenance mode? stay or move?": ECS Express
+		// Mode), when the question asks for a way or a move.
+		d.confident = share >= minShareAnchored || d.covered >= minCoveredAnchored || meets && share >= minShareMeets ||
+			namesFeature(u, top) && (u.choice || u.moving) && !slices.ContainsFunc(top.services, func(s string) bool { return slices.Contains(u.leaving, s) })
 		if d.confident {
 			d.reason = "in the domain, and the best document meets or covers enough of the question"
 		} else {
