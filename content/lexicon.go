@@ -58,6 +58,10 @@ type Lexicon struct {
 	// Beyond are the words after which a number counts as exceeded
 	// ("exceeds 10 GiB" is more than 10).
 	Beyond []string `yaml:"beyond"`
+	// Periods are the words after which a number is how often something
+	// happens, not how long it takes ("every 5 minutes"): it expresses no
+	// need of the quantities.
+	Periods []string `yaml:"periods"`
 	// Needs are the requirements a question can express, each in a facet.
 	Needs  []Need  `yaml:"needs"`
 	Facets []Facet `yaml:"facets"`
@@ -509,7 +513,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"cues.departure", lx.Cues.Departure, false},
-		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false},
+		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false}, {"periods", lx.Periods, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},
 		{"outside.error_suffixes", lx.Outside.ErrorSuffixes, true},

@@ -16,6 +16,7 @@ type lexicon struct {
 	patterns   []pattern        // "libraries ... huge": needs from words in one clause
 	quantities []quantity
 	beyond     phrases[struct{}]
+	periods    phrases[struct{}]
 	negators   map[string]bool
 	breaks     map[string]bool
 	cancel     map[string]bool
@@ -219,6 +220,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)
 	c.beyond = phraseSet(lx.Beyond)
+	c.periods = phraseSet(lx.Periods)
 	c.outside = phraseSet(lx.Outside.Services)
 	c.local = phraseSet(lx.Outside.Local)
 	c.clouds = phraseSet(lx.Outside.Clouds)

@@ -859,6 +859,9 @@ func (u *understanding) collectNeeds(ix *Index, negated []bool) {
 			continue
 		}
 		unit := u.words[i+1]
+		if lx.periods.endsWith(u.words, i) {
+			continue // "every 30 minutes" is how often, not how long
+		}
 		if lx.beyond.endsWith(u.words, i) {
 			n += 0.5 // "exceeds 10 GiB" is more than 10
 		}

@@ -38,6 +38,7 @@ func TestRequirements(t *testing.T) {
 		{name: "kubernetes and spot combine", q: "spot capacity in our kubernetes cluster to cut the bill", want: []string{"eks", "ec2"}},
 		{name: "ML words are not a GPU need", q: "an ML model behind an API, bursty traffic, triggered by events", want: []string{"lambda"}},
 		{name: "a duration above Lambda's limit", q: "our report job takes about 40 minutes, can we just use lambda?", want: []string{"fargate"}, not: []string{"lambda"}, verdict: "lambda"},
+		{name: "how often is not how long", q: "a small python script that runs every 20 minutes on aws, what service?", want: []string{"lambda"}},
 		{name: "a size above Fargate's largest task", q: "batch simulations that need 64 vCPUs and 512GB RAM per job", want: []string{"ec2"}},
 		{name: "a package above the zip limit", q: "our lambda deployment package is 400MB unzipped", want: []string{"lambda"}},
 		{name: "a limit, not a wish", q: "App Runner doesn't let us run a background queue consumer, what now", want: []string{"ecs"}, not: []string{"app-runner"}},
