@@ -47,6 +47,8 @@ func TestRequirements(t *testing.T) {
 		{name: "other cloud's Kubernetes how-to", q: "how do I upgrade an AKS node pool"},
 		{name: "generic troubleshooting", q: "my pod is stuck in CrashLoopBackOff, how do I debug it"},
 		{name: "generic docker error", q: "docker run says port is already allocated"},
+		{name: "a compose setting", q: "how do I set CPU limits in docker compose?"},
+		{name: "the JVM's heap in a container", q: "my java heap doesn't respect the docker memory limit"},
 		{name: "an error type's name", q: "deploy fails with ServerlessError: invalid definition on a two-step task machine"},
 		{name: "a size past an aside", q: "our lambda packages (torch, scipy, pandas) are more than 500mb", want: []string{"lambda"}, verdict: "lambda", yes: true},
 		{name: "a described feature answers a move", q: "is app runner in maintenance mode now? no real updates, we like it but should we stay put or move, and to what?", want: []string{"ecs"}, not: []string{"app-runner"}},
