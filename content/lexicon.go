@@ -109,6 +109,9 @@ type Cues struct {
 	// the user is heading for ("thinking ECS fargate first", "moving to
 	// EKS"): the others named are where they come from.
 	Target []string `yaml:"target"`
+	// Arrival phrases put the workload in AWS ("move them to AWS",
+	// "multi-AZ"): a place need beside them is where it runs now.
+	Arrival []string `yaml:"arrival"`
 	// Unable phrases ("can't", "won't") right after a service's name mark
 	// it as failing the user: "fargate can't handle our 8 hour job". After
 	// a tool or a part of it ("ecs-cli can't convert", "the ECS agent
@@ -212,7 +215,11 @@ type Need struct {
 	Facet string `yaml:"facet"`
 	// Label names the need in an answer ("GPUs").
 	Label string `yaml:"label"`
-	Pos   Pos    `yaml:"-"`
+	// Place needs say where the workload runs outside AWS ("our own data
+	// center"): a question that moves it to AWS (cues.arrival) describes
+	// where it is now, not what it needs.
+	Place bool `yaml:"place"`
+	Pos   Pos  `yaml:"-"`
 }
 
 // Facet groups needs: orchestrator, management model, compute, workload
@@ -506,7 +513,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},

@@ -32,6 +32,7 @@ type lexicon struct {
 	failing    phrases[struct{}]
 	rejecting  phrases[struct{}]
 	target     phrases[struct{}]
+	arrival    phrases[struct{}]
 	unable     phrases[struct{}]
 	symptoms   map[string]bool
 	followup   phrases[struct{}]
@@ -210,6 +211,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.failing = phraseSet(lx.Cues.Failing)
 	c.rejecting = phraseSet(lx.Cues.Rejecting)
 	c.target = phraseSet(lx.Cues.Target)
+	c.arrival = phraseSet(lx.Cues.Arrival)
 	c.unable = phraseSet(lx.Cues.Unable)
 	c.symptoms = set(lx.Cues.Symptoms)
 	c.followup = phraseSet(lx.Cues.Followup)

@@ -410,6 +410,14 @@ func (ix *Index) read(n normalized) understanding {
 			return lim != nil
 		})
 	}
+	// "runs containers in its own data center and wants to move them to
+	// AWS": the data center is where the workload is now.
+	if lx.arrival.anywhere(ws) {
+		u.needs = slices.DeleteFunc(u.needs, func(n need) bool {
+			nd := lx.needs[n.id]
+			return !n.against && nd != nil && nd.Place
+		})
+	}
 	for _, r := range u.rivals(lx) {
 		u.named = append(u.named, r)
 		u.units = append(u.units, ix.impliedUnit(r))
