@@ -285,7 +285,7 @@ type Outside struct {
 	// ErrorSuffixes end the names of exceptions and error types
 	// ("ServerlessError", "NullPointerException"): a single word made of
 	// another word and one of them is a pasted error, as a troubleshooting
-	// phrase is, unless it is an AWS word.
+	// phrase is, in a question with no AWS word.
 	ErrorSuffixes []string `yaml:"error_suffixes"`
 }
 

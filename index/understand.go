@@ -290,8 +290,11 @@ func (ix *Index) read(n normalized) understanding {
 	u.local = lx.local.anywhere(ws)
 	u.cloud = lx.clouds.anywhere(ws)
 	u.platform = lx.platforms.anywhere(ws)
-	u.trouble = lx.trouble.anywhere(ws) || lx.errorName(ws)
 	u.aws = lx.aws.anywhere(ws)
+	// An error type's name is a pasted error of the user's own code or
+	// tool ("ServerlessError"); next to an AWS word it may be the
+	// service's ("ClientException: Fargate requires …").
+	u.trouble = lx.trouble.anywhere(ws) || !u.aws && lx.errorName(ws)
 	if u.cloud {
 		// "AKS nodes in the West Europe region": regions, zones and IAM are
 		// every cloud's words.
