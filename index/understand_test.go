@@ -54,6 +54,7 @@ func TestRequirements(t *testing.T) {
 		{name: "a described feature answers a move", q: "is app runner in maintenance mode now? no real updates, we like it but should we stay put or move, and to what?", want: []string{"ecs"}, not: []string{"app-runner"}},
 		{name: "where Helm charts are kept", q: "where do I store Helm charts?", want: []string{"ecr"}, not: []string{"eks"}},
 		{name: "a data center left for AWS", q: "A company runs containerized apps in its own data center and wants to move them to AWS with the least operational overhead. Which service?", want: []string{"fargate"}},
+		{name: "a service that feels abandoned is left", q: "app runner feels abandoned, should we move? where to?", want: []string{"ecs"}, not: []string{"app-runner"}},
 		{name: "a cue word is not a typo", q: "we've outgrown elastic beanstalk single container docker, don't want kubernetes, what's the step up?", want: []string{"ecs"}},
 		{name: "EC2 without containers", q: "lost the ssh key pair for my ec2 instance"},
 		{name: "Lambda without containers", q: "how to reduce lambda cold starts for a python function"},
