@@ -206,8 +206,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		}
 	// "… behind SQS, some models idle for weeks - what compute?" asks for
 	// compute for what it describes, and "where a celery worker should
-	// live on aws" places it on AWS: a document meeting it answers.
-	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (u.aws || !u.howto || u.asks) && (share >= minShareWorkload || (u.asks || u.aws && !u.chatter) && share >= minShareMeets)):
+	// live on aws" places it on AWS: a document meeting it answers. An
+	// AWS word alone does not, when it names a product outside the domain:
+	// "the DynamoDB table throttles every hour" or "the CloudFront
+	// certificate for our frontend" asks nothing of a container service.
+	case meets && (d.met >= minMetUnanchored && (u.asks || u.howto || u.choice && u.aws || d.metFrom >= minMetUnanchored) || ix.runs(u) && (u.aws || !u.howto || u.asks) && (share >= minShareWorkload || (u.asks || u.aws && !u.chatter && !u.outside) && share >= minShareMeets)):
 		// "batch simulations needing 64 vCPUs and 512 GB per job" names no
 		// container service but describes a workload the answer fits.
 		d.confident = true

@@ -335,10 +335,13 @@ func TestOutsideHowto(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
 	for q, answered := range map[string]bool{
-		"aws cost explorer shows a jump in NAT gateway data processing, how do I find who is using it": false,
-		"best way to structure terraform modules for a multi-account aws org":                          false,
-		"terraform module for an ecs fargate service with an alb, any good ones?":                      true,
-		"our ECS tasks on fargate pay a lot of NAT gateway data processing, how do I cut it":           true,
+		"aws cost explorer shows a jump in NAT gateway data processing, how do I find who is using it":     false,
+		"best way to structure terraform modules for a multi-account aws org":                              false,
+		"terraform module for an ecs fargate service with an alb, any good ones?":                          true,
+		"our ECS tasks on fargate pay a lot of NAT gateway data processing, how do I cut it":               true,
+		"our dynamodb table gets throttled every hour on the hour even though consumed capacity looks low": false,
+		"cloudfront says the certificate for our frontend does not cover the alternate domain name":        false,
+		"where should a celery worker live on aws":                                                         true,
 	} {
 		a := answer(t, ix, q)
 		if a.Confident != answered {
