@@ -55,10 +55,13 @@ type Index struct {
 	docs     map[string]*doc // by Bleve id
 	lex      *lexicon
 	vocab    *vocabulary
-	known    map[string]bool   // analyzed terms present in any document
-	df       map[string]int    // analyzed term → how many documents contain it
-	anchors  map[string]bool   // analyzed terms that put a question in the domain
-	names    map[string]string // analyzed term → the service id it names
+	known    map[string]bool // analyzed terms present in any document
+	df       map[string]int  // analyzed term → how many documents contain it
+	// heads counts, for each feature, the scenarios whose headline names
+	// it: the fewer, the more a question describing it says which one.
+	heads   map[string]int
+	anchors map[string]bool   // analyzed terms that put a question in the domain
+	names   map[string]string // analyzed term → the service id it names
 	// multi holds, for the last term of a service id of several words
 	// ("app-runner"), all its terms: "runner" names App Runner only after "app".
 	multi map[string][]string
@@ -87,6 +90,10 @@ type doc struct {
 	// features are the lexicon's features that what the document says
 	// names (what Hit.Contains reads).
 	features []string
+	// about are the features its headline names: a scenario's answer, a
+	// note's title. "EKS Hybrid Nodes" is about Hybrid Nodes; a GPU node
+	// group scenario that mentions them among its alternatives is not.
+	about []string
 }
 
 // New builds the index for b in one batch. Close it when done.
@@ -295,6 +302,15 @@ func (ix *Index) build() error {
 	ix.lex = compileLexicon(lx, ix.base.Capabilities)
 	for _, d := range ix.docs {
 		d.features = ix.lex.featuresIn(words(d.says()))
+		d.about = ix.lex.featuresIn(words(d.headline()))
+	}
+	ix.heads = map[string]int{}
+	for _, d := range ix.docs {
+		if d.kind == KindScenario {
+			for _, f := range d.about {
+				ix.heads[f]++
+			}
+		}
 	}
 	for _, t := range lx.Terms {
 		targetText = append(targetText, strings.Join(t.Says, " "), t.Means)
@@ -468,6 +484,18 @@ func (ix *Index) ServiceName(id string) string {
 // says is what the document tells the user, the text Hit.Contains reads: a
 // scenario's recommendation, reasons, alternatives, caveats and its note's
 // title, or a note's title, body and caveats.
+// headline is what the document is about in a few words: a scenario's
+// answer, a note's title.
+func (d *doc) headline() string {
+	if d.scenario != nil {
+		return d.scenario.Answer
+	}
+	if d.note != nil {
+		return d.note.Title
+	}
+	return ""
+}
+
 func (d *doc) says() string {
 	var b strings.Builder
 	if s := d.scenario; s != nil {

@@ -99,14 +99,25 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		}
 		// "is Pod Identity supported on Fargate?" is answered by what says
 		// Pod Identity, not by another EKS-on-Fargate document.
+		// A document about the feature the question describes ("EKS
+		// Hybrid Nodes" for "can our own servers join the EKS cluster?")
+		// answers it more exactly than a broader one of the same service
+		// that meets a generic need or shares more words: the feature says
+		// which way, the need only what. A feature many scenarios are
+		// about ("managed node groups") chooses none of them.
 		if len(u.features) > 0 {
-			n := 0
+			n, about := 0, 0
 			for _, f := range u.features {
 				if slices.Contains(d.features, f) {
 					n++
 				}
+				if slices.Contains(d.about, f) && ix.heads[f] <= specificHeads {
+					about++
+				}
 			}
-			if n > 0 {
+			if about > 0 {
+				c.apply("names "+strings.Join(u.features, ", ")+", what it is about", 1+featureAboutBoost*float64(about)/float64(len(u.features)))
+			} else if n > 0 {
 				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
 			}
 		}
@@ -340,6 +351,12 @@ const (
 	// featureBoost favours documents naming the features the question
 	// names.
 	featureBoost = 0.5
+	// featureAboutBoost favours documents whose headline names the
+	// features the question names or describes.
+	featureAboutBoost = 1.0
+	// specificHeads is how many scenarios at most may be about a feature
+	// for a question describing it to prefer them.
+	specificHeads = 2
 	// comparisonBoost favours, for a comparison, documents covering every
 	// service it names.
 	comparisonBoost = 0.5

@@ -362,3 +362,21 @@ func TestSymptomStaysOnPlatform(t *testing.T) {
 		t.Errorf("Answer(%q) = %+v, want a Fargate answer", q, top)
 	}
 }
+
+// A question describing one specific feature is answered by the scenario
+// about that feature, ahead of a broader one of the same service that meets
+// a generic need or shares more of the question's words.
+func TestFeatureSpecific(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, feature := range map[string]string{
+		"the nvidia machines in our own dc could join our eks cluster so one scheduler places the training jobs?":                                      "Hybrid Nodes",
+		"old images get expired by lifecycle rules in us-east-1, but the images replicated to eu-west-1 never go away. does replication copy deletes?": "replication",
+		"we copy our images to two other regions for DR, how do we set that up in ecr and keep the tags the same?":                                     "replication",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
+			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, feature)
+		}
+	}
+}
