@@ -249,6 +249,11 @@ type normalized struct {
 	text   string   // Normalize(question)
 	words  []string // its lowercase words, at most maxWords
 	clause []int    // the clause of each word: punctuation starts a new one
+	// quoted marks the words of material the user pasted rather than
+	// wrote: URLs, image references and file paths. The service a base
+	// image's registry names is where the image comes from, not what the
+	// user asks about.
+	quoted []bool
 }
 
 // maxWords bounds the work done for one question.
@@ -283,7 +288,40 @@ func normalise(question string) normalized {
 		}
 		next++
 	}
+	n.quoted = quotedWords(n.text, len(n.words))
 	return n
+}
+
+// quotedMaterial is a URL, an image reference or file path with a dotted
+// host ("public.ecr.aws/lambda/nodejs:14"), or an absolute path
+// ("/lambda-entrypoint.sh").
+var quotedMaterial = regexp.MustCompile(`(?:^|\s)(?:[A-Za-z][A-Za-z0-9+.-]*://\S+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?/\S+|/[A-Za-z0-9._-]+\S*)`)
+
+// quotedWords marks which of the first n words of text are in quoted
+// material, or none when the text has none or its words cannot be lined
+// up with it.
+func quotedWords(text string, n int) []bool {
+	spans := quotedMaterial.FindAllStringIndex(text, -1)
+	if len(spans) == 0 {
+		return nil
+	}
+	out := make([]bool, 0, n)
+	add := func(s string, q bool) {
+		for range words(s) {
+			out = append(out, q)
+		}
+	}
+	at := 0
+	for _, sp := range spans {
+		add(text[at:sp[0]], false)
+		add(text[sp[0]:sp[1]], true)
+		at = sp[1]
+	}
+	add(text[at:], false)
+	if len(out) < n || len(words(text)) != len(out) {
+		return nil
+	}
+	return out[:n]
 }
 
 // clausePart is a piece of text between clause breaks, with the

@@ -376,7 +376,11 @@ func (ix *Index) read(n normalized) understanding {
 		}
 		i++
 	}
-	u.references(lx.referenced(ws, n.clause))
+	ref := lx.referenced(ws, n.clause)
+	for i, q := range n.quoted {
+		ref[i] = ref[i] || q
+	}
+	u.references(ref)
 	u.onlyNames = len(u.units) > 0
 	for _, un := range u.units {
 		if len(un.own) == 0 || !allNames(ix, un.own) {

@@ -380,3 +380,25 @@ func TestFeatureSpecific(t *testing.T) {
 		}
 	}
 }
+
+// A registry or host inside pasted material (an image reference, a URL, a
+// path) says where something comes from, not what the user asks about: it
+// names no service when the user's own words name one.
+func TestQuotedMaterialNamesNoService(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"our ecs tasks pull public.ecr.aws/docker/library/nginx:1.27 and the health check keeps failing, how do I debug it?": "names: [ecs]",
+		"app runner service built from public.ecr.aws/nginx/nginx:latest returns 502 after deploy, what do I check?":         "names: [app-runner]",
+		"pods on eks crash after fetching https://ecr-public.example.org/ecr/bootstrap.sh, why?":                             "names: [eks]",
+		"is the ecr pull through cache for ghcr.io worth it":                                                                 "names: [ecr]",
+	} {
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ex, want+" ") {
+			t.Errorf("Explain(%q) does not say %q", q, want)
+		}
+	}
+}
