@@ -35,6 +35,7 @@ type lexicon struct {
 	arrival    phrases[struct{}]
 	unable     phrases[struct{}]
 	symptoms   map[string]bool
+	spawns     map[string]bool
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	newcomer   phrases[struct{}]
@@ -214,6 +215,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.arrival = phraseSet(lx.Cues.Arrival)
 	c.unable = phraseSet(lx.Cues.Unable)
 	c.symptoms = set(lx.Cues.Symptoms)
+	c.spawns = set(lx.Cues.Spawns)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
@@ -520,4 +522,18 @@ func (lx *lexicon) errorName(ws []string) bool {
 		}
 	}
 	return false
+}
+
+// spawned reports whether the cue at ws[at] is the object of a verb of
+// cues.spawns in its clause, an article or "up" between them allowed:
+// "starts a replacement", "spins up a replacement".
+func (lx *lexicon) spawned(ws []string, clause []int, at int) bool {
+	i := at - 1
+	for skip := 0; skip < 2 && i > 0 && clause[i-1] == clause[at]; skip++ {
+		if w := ws[i]; w != "a" && w != "an" && w != "the" && w != "up" {
+			break
+		}
+		i--
+	}
+	return i >= 0 && clause[i] == clause[at] && lx.spawns[ws[i]]
 }

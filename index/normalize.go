@@ -254,6 +254,9 @@ type normalized struct {
 	// image's registry names is where the image comes from, not what the
 	// user asks about.
 	quoted []bool
+	// host marks the quoted words that are a URL's or image reference's
+	// host: where the thing comes from, never what the user asks about.
+	host []bool
 }
 
 // maxWords bounds the work done for one question.
@@ -288,40 +291,50 @@ func normalise(question string) normalized {
 		}
 		next++
 	}
-	n.quoted = quotedWords(n.text, len(n.words))
+	n.quoted, n.host = quotedWords(n.text, len(n.words))
 	return n
 }
 
 // quotedMaterial is a URL, an image reference or file path with a dotted
 // host ("public.ecr.aws/lambda/nodejs:14"), or an absolute path
-// ("/lambda-entrypoint.sh").
-var quotedMaterial = regexp.MustCompile(`(?:^|\s)(?:[A-Za-z][A-Za-z0-9+.-]*://\S+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?/\S+|/[A-Za-z0-9._-]+\S*)`)
+// ("/lambda-entrypoint.sh"). Group 1 is the host, if any.
+var quotedMaterial = regexp.MustCompile(`(?:^|\s)(?:(?:[A-Za-z][A-Za-z0-9+.-]*://([^\s/]*)\S*)|([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)/\S+|/[A-Za-z0-9._-]+\S*)`)
 
 // quotedWords marks which of the first n words of text are in quoted
-// material, or none when the text has none or its words cannot be lined
-// up with it.
-func quotedWords(text string, n int) []bool {
-	spans := quotedMaterial.FindAllStringIndex(text, -1)
+// material, and which of those are its host, or none when the text has
+// none or its words cannot be lined up with it.
+func quotedWords(text string, n int) (quoted, host []bool) {
+	spans := quotedMaterial.FindAllStringSubmatchIndex(text, -1)
 	if len(spans) == 0 {
-		return nil
+		return nil, nil
 	}
-	out := make([]bool, 0, n)
-	add := func(s string, q bool) {
+	quoted, host = make([]bool, 0, n), make([]bool, 0, n)
+	add := func(s string, q, h bool) {
 		for range words(s) {
-			out = append(out, q)
+			quoted, host = append(quoted, q), append(host, h)
 		}
 	}
 	at := 0
 	for _, sp := range spans {
-		add(text[at:sp[0]], false)
-		add(text[sp[0]:sp[1]], true)
+		add(text[at:sp[0]], false, false)
+		hs, he := sp[2], sp[3]
+		if hs < 0 {
+			hs, he = sp[4], sp[5]
+		}
+		if hs < 0 {
+			add(text[sp[0]:sp[1]], true, false)
+		} else {
+			add(text[sp[0]:hs], true, false)
+			add(text[hs:he], true, true)
+			add(text[he:sp[1]], true, false)
+		}
 		at = sp[1]
 	}
-	add(text[at:], false)
-	if len(out) < n || len(words(text)) != len(out) {
-		return nil
+	add(text[at:], false, false)
+	if len(quoted) < n || len(words(text)) != len(quoted) {
+		return nil, nil
 	}
-	return out[:n]
+	return quoted[:n], host[:n]
 }
 
 // clausePart is a piece of text between clause breaks, with the

@@ -381,6 +381,9 @@ func (ix *Index) read(n normalized) understanding {
 		ref[i] = ref[i] || q
 	}
 	u.references(ref)
+	if slices.Contains(n.host, true) {
+		u.unname(n.host)
+	}
 	u.onlyNames = len(u.units) > 0
 	for _, un := range u.units {
 		if len(un.own) == 0 || !allNames(ix, un.own) {
@@ -458,6 +461,12 @@ func (u *understanding) references(ref []bool) {
 	if !inside || !outside {
 		return
 	}
+	u.unname(ref)
+}
+
+// unname makes the units at the positions ref marks points of reference:
+// they neither name a service nor anchor the question.
+func (u *understanding) unname(ref []bool) {
 	u.named, u.anchored = nil, false
 	for i := range u.units {
 		un := &u.units[i]
@@ -610,6 +619,10 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 		// it is about.
 		if cu.rejecting && at > 0 && u.clause[at-1] == u.clause[at] {
 			if own := ix.wordTerms(u.words[at-1]); ix.anchorTerms(own) && !ix.namesService(own) {
+				continue
+			}
+			// "ECS starts a replacement": the service replaces a task.
+			if lx.spawned(u.words, u.clause, at) {
 				continue
 			}
 		}

@@ -402,3 +402,39 @@ func TestQuotedMaterialNamesNoService(t *testing.T) {
 		}
 	}
 }
+
+// A replacement the service itself starts ("ECS starts a replacement
+// task") is not one the user wants for it.
+func TestReplacementTheServiceStarts(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"after a deploy ECS starts a replacement and the old task keeps draining for minutes, why?": "leaving: [] ",
+		"when a node dies EKS spins up a replacement pod elsewhere, how long does that take":        "leaving: [] ",
+		"we need a replacement for ECS, what else is there":                                         "leaving: [ecs] ",
+	} {
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ex, want) {
+			t.Errorf("Explain(%q) does not say %q", q, want)
+		}
+	}
+}
+
+// A Lambda image that will not start on the function's architecture is a
+// Lambda question, whatever registry the base image comes from.
+func TestLambdaImageArchitecture(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for _, q := range []string{
+		"switched our container lambda to graviton and now every invoke dies with exec format error",
+		"lambda function from a docker image built on my m1 mac errors on every invoke, base image public.ecr.aws/lambda/python:3.12",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || len(top.Services) == 0 || top.Services[0] != "lambda" {
+			t.Errorf("Answer(%q) = %+v, want a Lambda answer", q, top)
+		}
+	}
+}
