@@ -132,6 +132,9 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.howto && !u.aws && !u.choice && !u.followup && len(u.positive()) > 0 && !ix.requires(u):
 		d.reason = "about Kubernetes in general, not a choice on AWS"
 		return d
+	case u.howto && ix.inContainer(u):
+		d.reason = "a how-to about containers in general, asking nothing of an AWS service"
+		return d
 	}
 	share := 0.0
 	if d.total > 0 {
@@ -304,6 +307,23 @@ func (ix *Index) ownAnchored(u *understanding) bool {
 // requirement beyond where it runs.
 func (ix *Index) generic(u *understanding) bool {
 	return !u.aws && !u.asks && !u.followup && !ix.requires(u) && !ix.meansService(u)
+}
+
+// inContainer reports whether the question works inside containers
+// themselves (cues.inside) and asks nothing of AWS: no AWS word or service, no request
+// for a service, a move or a counterpart, and nothing it needs beyond what
+// the workload is ("cron jobs inside a docker container", "heap size for
+// a containerized spring boot app").
+func (ix *Index) inContainer(u *understanding) bool {
+	if !ix.lex.inside.anywhere(u.words) || u.aws || len(u.named) > 0 || u.asks || u.followup || u.moving || u.equivalent || ix.meansService(u) {
+		return false
+	}
+	for _, n := range u.needs {
+		if nd := ix.lex.needs[n.id]; !n.against && nd != nil && !ix.lex.facets[nd.Facet].Context && !ix.lex.facets[nd.Facet].Workload {
+			return false
+		}
+	}
+	return true
 }
 
 // meansService reports whether a phrase of the question stands for a

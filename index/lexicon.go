@@ -43,6 +43,7 @@ type lexicon struct {
 	choice     phrases[struct{}]
 	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
+	inside     phrases[struct{}]
 	aws        phrases[struct{}]
 	awsShared  phrases[struct{}]
 	departure  phrases[struct{}]
@@ -223,6 +224,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)
+	c.inside = phraseSet(lx.Cues.Inside)
 	c.beyond = phraseSet(lx.Beyond)
 	c.periods = phraseSet(lx.Periods)
 	c.outside = phraseSet(lx.Outside.Services)

@@ -438,3 +438,26 @@ func TestLambdaImageArchitecture(t *testing.T) {
 		}
 	}
 }
+
+// A how-to about what happens inside the container itself, with nothing
+// about AWS in it, is declined; the same work on an AWS service, or a
+// request for where to run it, is answered.
+func TestInsideContainerHowto(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"how do I lower the JVM heap in a container so it stops getting killed": false,
+		"how can I schedule a nightly script in my docker container":            false,
+		"how to add a healthcheck in my dockerfile for a flask api":             false,
+		"how do we make the docker compose file wait for the database to start": false,
+		"how do I run my containerized django app on aws with no servers":       true,
+		"how do I deploy a docker compose file to ecs":                          true,
+		"how to store secrets for a containerized app on aws":                   true,
+		"how do we cut the image size of our lambda container":                  true,
+	} {
+		a := answer(t, ix, q)
+		if a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
