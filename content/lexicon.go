@@ -137,6 +137,11 @@ type Cues struct {
 	// does rather than something the user wants: "ECS starts a
 	// replacement" replaces a task, not ECS.
 	Spawns []string `yaml:"spawns"`
+	// Workaround phrases start what the user already does ("so I", "we
+	// ended up"): a Rejecting phrase after one in its clause reports their
+	// own workaround ("so I download the model at startup instead"), not
+	// a service they want replaced.
+	Workaround []string `yaml:"workaround"`
 
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
@@ -522,7 +527,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},

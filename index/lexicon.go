@@ -36,6 +36,7 @@ type lexicon struct {
 	unable     phrases[struct{}]
 	symptoms   map[string]bool
 	spawns     map[string]bool
+	workaround phrases[struct{}]
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	newcomer   phrases[struct{}]
@@ -217,6 +218,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.unable = phraseSet(lx.Cues.Unable)
 	c.symptoms = set(lx.Cues.Symptoms)
 	c.spawns = set(lx.Cues.Spawns)
+	c.workaround = phraseSet(lx.Cues.Workaround)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
@@ -538,4 +540,15 @@ func (lx *lexicon) spawned(ws []string, clause []int, at int) bool {
 		i--
 	}
 	return i >= 0 && clause[i] == clause[at] && lx.spawns[ws[i]]
+}
+
+// workedAround reports whether a workaround phrase ("so I") comes before
+// ws[at] in its clause: the cue there reports what the user does instead.
+func (lx *lexicon) workedAround(ws []string, clause []int, at int) bool {
+	for _, i := range lx.workaround.find(ws) {
+		if i < at && clause[i] == clause[at] {
+			return true
+		}
+	}
+	return false
 }

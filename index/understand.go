@@ -622,7 +622,9 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 				continue
 			}
 			// "ECS starts a replacement": the service replaces a task.
-			if lx.spawned(u.words, u.clause, at) {
+			// "so I download the model at startup instead": what the
+			// user already does.
+			if lx.spawned(u.words, u.clause, at) || lx.workedAround(u.words, u.clause, at) {
 				continue
 			}
 		}

@@ -409,9 +409,11 @@ func TestReplacementTheServiceStarts(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
 	for q, want := range map[string]string{
-		"after a deploy ECS starts a replacement and the old task keeps draining for minutes, why?": "leaving: [] ",
-		"when a node dies EKS spins up a replacement pod elsewhere, how long does that take":        "leaving: [] ",
-		"we need a replacement for ECS, what else is there":                                         "leaving: [ecs] ",
+		"after a deploy ECS starts a replacement and the old task keeps draining for minutes, why?":       "leaving: [] ",
+		"when a node dies EKS spins up a replacement pod elsewhere, how long does that take":              "leaving: [] ",
+		"we need a replacement for ECS, what else is there":                                               "leaving: [ecs] ",
+		"fargate has no gpu so we just rent a box elsewhere instead, how do others handle it":             "leaving: [] ",
+		"lambda times out after 15 minutes so I split the job into chunks instead, is there a better way": "leaving: [] ",
 	} {
 		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
 		if err != nil {
