@@ -463,3 +463,20 @@ func TestInsideContainerHowto(t *testing.T) {
 		}
 	}
 }
+
+// A size stated for scratch space ("/tmp is 512MB") is a storage need of
+// the user's own: with a large package it asks how to fit it on the
+// service, and is answered.
+func TestScratchSize(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"the function copies a 900MB onnx file into /tmp at cold start and runs out of room, /tmp is 512MB. how do teams ship big models with lambda?": "lambda",
+		"our fargate task needs 60GB of scratch disk for video frames, possible?":                                                                      "fargate",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !slices.Contains(top.Services, want) {
+			t.Errorf("Answer(%q) = %+v, want a %s answer", q, top, want)
+		}
+	}
+}
