@@ -352,8 +352,10 @@ const (
 	// names.
 	featureBoost = 0.5
 	// featureAboutBoost favours documents whose headline names the
-	// features the question names or describes.
-	featureAboutBoost = 1.0
+	// features the question names or describes: as much as meeting the
+	// one need of a question, more than one need of several, since the
+	// feature says which way and a need only what.
+	featureAboutBoost = 2.0
 	// specificHeads is how many scenarios at most may be about a feature
 	// for a question describing it to prefer them.
 	specificHeads = 2

@@ -373,6 +373,7 @@ func TestFeatureSpecific(t *testing.T) {
 		"the nvidia machines in our own dc could join our eks cluster so one scheduler places the training jobs?":                                      "Hybrid Nodes",
 		"old images get expired by lifecycle rules in us-east-1, but the images replicated to eu-west-1 never go away. does replication copy deletes?": "replication",
 		"we copy our images to two other regions for DR, how do we set that up in ecr and keep the tags the same?":                                     "replication",
+		"on our windows ecs hosts the task role credentials never show up inside the app, the sdk falls back to the instance profile":                  "task role",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
