@@ -617,6 +617,15 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 		// "it survives task replacement" replaces a task, not the service
 		// named before it: a container word right before the cue is what
 		// it is about.
+		// So does a failing one: "our ECS task won't start" is a symptom
+		// of the user's setup, which the question troubleshoots, not ECS
+		// failing them ("Fargate won't start tasks over 200 GB").
+		if cu.failing && at > 0 && u.clause[at-1] == u.clause[at] {
+			if own := ix.wordTerms(u.words[at-1]); ix.anchorTerms(own) && !ix.namesService(own) {
+				u.howto = true
+				continue
+			}
+		}
 		if cu.rejecting && at > 0 && u.clause[at-1] == u.clause[at] {
 			if own := ix.wordTerms(u.words[at-1]); ix.anchorTerms(own) && !ix.namesService(own) {
 				continue

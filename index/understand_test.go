@@ -482,3 +482,24 @@ func TestScratchSize(t *testing.T) {
 		}
 	}
 }
+
+// "our ECS task won't start" reports a symptom of the user's setup; the
+// service itself failing them is "Fargate won't start tasks over 200 GB".
+func TestSymptomIsNotFailing(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"our ecs task won't start after the deploy, stuck in provisioning": "leaving: [] failing: [] ",
+		"eks pods won't start on fargate, no matching profile":             "leaving: [] failing: [] ",
+		"the lambda function from our new image doesn't start, init error": "leaving: [] failing: [] ",
+		"fargate won't start tasks that need 200GB of disk":                "leaving: [fargate] failing: [fargate] ",
+	} {
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ex, want) {
+			t.Errorf("Explain(%q) does not say %q", q, want)
+		}
+	}
+}
