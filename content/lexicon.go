@@ -142,6 +142,9 @@ type Cues struct {
 	// own workaround ("so I download the model at startup instead"), not
 	// a service they want replaced.
 	Workaround []string `yaml:"workaround"`
+	// Wishes are words that, between a Workaround phrase and a Rejecting
+	// one, make it a wish again ("so we need something else instead").
+	Wishes []string `yaml:"wishes"`
 
 	// Followup phrases open a question that continues the previous one
 	// ("what about", "and if").
@@ -527,7 +530,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},

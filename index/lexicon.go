@@ -37,6 +37,7 @@ type lexicon struct {
 	symptoms   map[string]bool
 	spawns     map[string]bool
 	workaround phrases[struct{}]
+	wishes     map[string]bool
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
 	newcomer   phrases[struct{}]
@@ -219,6 +220,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.symptoms = set(lx.Cues.Symptoms)
 	c.spawns = set(lx.Cues.Spawns)
 	c.workaround = phraseSet(lx.Cues.Workaround)
+	c.wishes = set(lx.Cues.Wishes)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
@@ -543,10 +545,12 @@ func (lx *lexicon) spawned(ws []string, clause []int, at int) bool {
 }
 
 // workedAround reports whether a workaround phrase ("so I") comes before
-// ws[at] in its clause: the cue there reports what the user does instead.
+// ws[at] in its clause, with no wish between them: the cue there reports
+// what the user does instead ("so I download it at startup instead"), not
+// what they want ("so we need something else instead").
 func (lx *lexicon) workedAround(ws []string, clause []int, at int) bool {
 	for _, i := range lx.workaround.find(ws) {
-		if i < at && clause[i] == clause[at] {
+		if i < at && clause[i] == clause[at] && !slices.ContainsFunc(ws[i:at], func(w string) bool { return lx.wishes[w] }) {
 			return true
 		}
 	}

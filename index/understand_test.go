@@ -414,6 +414,7 @@ func TestReplacementTheServiceStarts(t *testing.T) {
 		"after a deploy ECS starts a replacement and the old task keeps draining for minutes, why?":       "leaving: [] ",
 		"when a node dies EKS spins up a replacement pod elsewhere, how long does that take":              "leaving: [] ",
 		"we need a replacement for ECS, what else is there":                                               "leaving: [ecs] ",
+		"lambda times out after 15 min so we need something else instead":                                 "leaving: [lambda] ",
 		"fargate has no gpu so we just rent a box elsewhere instead, how do others handle it":             "leaving: [] ",
 		"lambda times out after 15 minutes so I split the job into chunks instead, is there a better way": "leaving: [] ",
 	} {
