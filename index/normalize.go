@@ -254,6 +254,8 @@ type normalized struct {
 	// image's registry names is where the image comes from, not what the
 	// user asks about.
 	quoted []bool
+	// asked lists the clauses that end in a question mark.
+	asked []int
 	// host marks the quoted words that are a URL's or image reference's
 	// host: where the thing comes from, never what the user asks about.
 	host []bool
@@ -277,6 +279,9 @@ func normalise(question string) normalized {
 			}
 			n.words = append(n.words, w)
 			n.clause = append(n.clause, clause)
+		}
+		if part.cut == '?' {
+			n.asked = append(n.asked, clause)
 		}
 		switch {
 		case part.cut == '(':

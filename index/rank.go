@@ -104,14 +104,16 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		// answers it more exactly than a broader one of the same service
 		// that meets a generic need or shares more words: the feature says
 		// which way, the need only what. A feature many scenarios are
-		// about ("managed node groups") chooses none of them.
+		// about ("managed node groups") chooses none of them, and one the
+		// user only says they have, while asking about something else,
+		// is not what they ask about.
 		if len(u.features) > 0 {
 			n, about := 0, 0
 			for _, f := range u.features {
 				if slices.Contains(d.features, f) {
 					n++
 				}
-				if slices.Contains(d.about, f) && ix.heads[f] <= specificHeads {
+				if slices.Contains(d.about, f) && ix.heads[f] <= specificHeads && !slices.Contains(u.situational, f) {
 					about++
 				}
 			}

@@ -94,8 +94,12 @@ type understanding struct {
 	words []string // the question's words after typo correction
 	// features are the lexicon's features the question names or describes.
 	features []string
-	clause   []int
-	units    []unit
+	// situational are the features it names only where it says what the
+	// user has, while it asks about something else: "we set up the task
+	// role, now how do we autoscale on queue depth?".
+	situational []string
+	clause      []int
+	units       []unit
 	// needs are the requirements the question expresses, each once;
 	// ownNeeds is set when some come from words other than a service's
 	// name ("GPUs", not "EC2 instances").
@@ -408,6 +412,7 @@ func (ix *Index) read(n normalized) understanding {
 		}
 	}
 	u.collectNeeds(ix, negated)
+	u.situational = ix.situational(&u, n)
 	// Where the user runs things today ("karpenter": Kubernetes) is not a
 	// need when the service they are heading for is not that.
 	if len(u.target) > 0 {
@@ -440,6 +445,61 @@ func (ix *Index) read(n normalized) understanding {
 		u.units = append(u.units, unit{text: f, own: t, terms: t, pos: -1, clause: -1, implied: true})
 	}
 	return u
+}
+
+// situational returns the features the question names only outside the
+// clauses that ask, when some clause asks: those ending in a question mark
+// or with a how-to, ability or choice cue. A feature whose words an asking
+// clause says in another form ("can deletes replicate too?") is asked
+// about.
+func (ix *Index) situational(u *understanding, n normalized) []string {
+	lx := ix.lex
+	if len(u.features) == 0 {
+		return nil
+	}
+	asking := map[int]bool{}
+	for _, c := range n.asked {
+		asking[c] = true
+	}
+	for _, ps := range []*phrases[struct{}]{&lx.howto, &lx.ability, &lx.choice} {
+		for _, i := range ps.find(u.words) {
+			asking[u.clause[i]] = true
+		}
+	}
+	if len(asking) == 0 {
+		return nil
+	}
+	asked := map[string]bool{} // terms of the asking clauses
+	for i, w := range u.words {
+		if asking[u.clause[i]] {
+			for _, t := range ix.wordTerms(w) {
+				asked[t] = true
+			}
+		}
+	}
+	at := map[string][]int{}
+	for _, i := range lx.features.find(u.words) {
+		f, _ := lx.features.longest(u.words[i:])
+		at[f] = append(at[f], u.clause[i])
+	}
+	var out []string
+	for _, f := range u.features {
+		cs, named := at[f]
+		if named && !slices.ContainsFunc(cs, func(c int) bool { return asking[c] }) && !allIn(ix.terms(f), asked) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// allIn reports whether every term of ts is in set.
+func allIn(ts []string, set map[string]bool) bool {
+	for _, t := range ts {
+		if !set[t] {
+			return false
+		}
+	}
+	return len(ts) > 0
 }
 
 // references turns the services named in reference phrases into points of

@@ -504,3 +504,24 @@ func TestSymptomIsNotFailing(t *testing.T) {
 		}
 	}
 }
+
+// A feature the user only says they have, while asking about something
+// else, does not make the document about it the answer: "we turned on ECS
+// Exec already. how do we roll out new versions?" asks about deployments.
+func TestSituationalFeature(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for _, q := range []string{
+		"we already configured the task role for s3; how should the ecs service scale with the backlog in the queue?",
+		"we turned on ecs exec for the tasks already. how do we roll out new versions with zero downtime?",
+		"we set up the execution role and task role, now how do we autoscale the ecs service on queue depth?",
+	} {
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(ex, "what it is about") {
+			t.Errorf("Explain(%q) prefers a document about a feature the user only has", q)
+		}
+	}
+}
