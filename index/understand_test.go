@@ -270,13 +270,14 @@ func TestFeatureDescribed(t *testing.T) {
 	t.Parallel()
 	ix := newIndex(t)
 	for q, feature := range map[string]string{
-		"iam role per pod on eks but skip the whole oidc provider dance, possible?":   "Pod Identity",
-		"can we do canary deploys on ecs without codedeploy now?":                     "canary",
-		"want nodes managed by aws on eks incl. upgrades and scaling":                 "Auto Mode",
-		"dockerhub 429s in CI, want ecr to proxy docker hub":                          "pull through cache",
-		"how do I attach a disk to a fargate task":                                    "EBS",
-		"our own servers in the datacenter as worker nodes in an eks cluster":         "Hybrid Nodes",
-		"we run envoy sidecars between ecs services and app mesh is going away, now?": "Service Connect",
+		"iam role per pod on eks but skip the whole oidc provider dance, possible?":                                        "Pod Identity",
+		"can we do canary deploys on ecs without codedeploy now?":                                                          "canary",
+		"want nodes managed by aws on eks incl. upgrades and scaling":                                                      "Auto Mode",
+		"dockerhub 429s in CI, want ecr to proxy docker hub":                                                               "pull through cache",
+		"how do I attach a disk to a fargate task":                                                                         "EBS",
+		"our own servers in the datacenter as worker nodes in an eks cluster":                                              "Hybrid Nodes",
+		"our vmware hosts stay in the server room as workers while aws runs the kubernetes control plane, does that work?": "Hybrid Nodes",
+		"we run envoy sidecars between ecs services and app mesh is going away, now?":                                      "Service Connect",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
