@@ -80,6 +80,11 @@ type Negation struct {
 	// Cancel are words that, right after a negating word, make it state a
 	// limitation rather than a wish ("doesn't let us run workers").
 	Cancel []string `yaml:"cancel"`
+	// Speakers are the words by which users speak of themselves: right
+	// before a negating word they make what follows their own doing or
+	// wish ("we don't run kubernetes"), which a Cancel word does not turn
+	// into a limitation.
+	Speakers []string `yaml:"speakers"`
 	// Complaints are words that say the rest of their clause is a burden
 	// ("patching the boxes is a chore", "deploys on EC2 are a mess"): a
 	// phrase with a negated meaning in such a clause takes it, whether it
@@ -526,7 +531,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"weak", lx.Weak, true}, {"generic", lx.Generic, true}, {"aws", lx.AWS, false}, {"aws_shared", lx.AWSShared, false},
 		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
-		{"negation.cancel", lx.Negation.Cancel, true}, {"negation.complaints", lx.Negation.Complaints, true},
+		{"negation.cancel", lx.Negation.Cancel, true},
+		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

@@ -20,6 +20,7 @@ type lexicon struct {
 	negators   map[string]bool
 	breaks     map[string]bool
 	cancel     map[string]bool
+	speakers   map[string]bool
 	complaints map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
@@ -151,6 +152,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 		negators:   set(lx.Negation.Words),
 		breaks:     set(lx.Negation.Breaks),
 		cancel:     set(lx.Negation.Cancel),
+		speakers:   set(lx.Negation.Speakers),
 		complaints: set(lx.Negation.Complaints),
 		reach:      lx.Negation.Reach,
 		needs:      map[string]*content.Need{},

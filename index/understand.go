@@ -1235,8 +1235,10 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 		switch {
 		case lx.negators[w] && (prev < 0 || !lx.cancel[ws[prev]]):
 			reach = lx.reach
-			if i+1 < len(ws) && lx.cancel[ws[i+1]] {
-				reach = 0 // "doesn't let us …" states a limitation
+			// "doesn't let us …" states a limitation; "we don't run
+			// kubernetes" what the user does.
+			if i+1 < len(ws) && lx.cancel[ws[i+1]] && (i == 0 || !lx.speakers[ws[i-1]]) {
+				reach = 0
 			}
 			continue
 		case lx.breaks[w]:

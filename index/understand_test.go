@@ -113,6 +113,7 @@ func TestRequirements(t *testing.T) {
 		{name: "leaving a service is not kept by what it does", q: "our lambda handles webhooks but now some take 5 minutes and the caller times out at 30s, what instead of lambda?", not: []string{"lambda"}, want: []string{}},
 		{name: "another product's trigger troubleshooting", q: "our eventbridge rule for s3 uploads never fires"},
 		{name: "an IAM report", q: "how can we list IAM roles nobody has used in 90 days"},
+		{name: "what the user does not run is no limitation", q: "our devs pick between a helm chart on eks and a fargate task for the wiki; we don't run kubernetes yet. which?", want: []string{"fargate"}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
