@@ -85,6 +85,9 @@ type Negation struct {
 	// wish ("we don't run kubernetes"), which a Cancel word does not turn
 	// into a limitation.
 	Speakers []string `yaml:"speakers"`
+	// Amounts are phrases in which a negating word is a number ("down to
+	// zero", "from zero"): it negates nothing.
+	Amounts []string `yaml:"amounts"`
 	// Complaints are words that say the rest of their clause is a burden
 	// ("patching the boxes is a chore", "deploys on EC2 are a mess"): a
 	// phrase with a negated meaning in such a clause takes it, whether it
@@ -532,7 +535,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true},
-		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.complaints", lx.Negation.Complaints, true},
+		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.amounts", lx.Negation.Amounts, false}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

@@ -21,6 +21,7 @@ type lexicon struct {
 	breaks     map[string]bool
 	cancel     map[string]bool
 	speakers   map[string]bool
+	amounts    phrases[struct{}]
 	complaints map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
@@ -153,6 +154,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 		breaks:     set(lx.Negation.Breaks),
 		cancel:     set(lx.Negation.Cancel),
 		speakers:   set(lx.Negation.Speakers),
+		amounts:    phraseSet(lx.Negation.Amounts),
 		complaints: set(lx.Negation.Complaints),
 		reach:      lx.Negation.Reach,
 		needs:      map[string]*content.Need{},

@@ -1221,6 +1221,14 @@ func (lx *lexicon) isDefinition(ws []string) bool {
 // kubernetes", "the" and "to" do not.
 func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) bool) []bool {
 	out := make([]bool, len(ws))
+	// "drop to zero when idle": the zero is a number, negating nothing.
+	amount := make([]bool, len(ws))
+	for _, at := range lx.amounts.find(ws) {
+		_, k := lx.amounts.longest(ws[at:])
+		for j := at; j < at+k; j++ {
+			amount[j] = true
+		}
+	}
 	reach := 0
 	for i, w := range ws {
 		if i > 0 && clause[i] != clause[i-1] {
@@ -1233,7 +1241,7 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			prev--
 		}
 		switch {
-		case lx.negators[w] && (prev < 0 || !lx.cancel[ws[prev]]):
+		case lx.negators[w] && !amount[i] && (prev < 0 || !lx.cancel[ws[prev]]):
 			reach = lx.reach
 			// "doesn't let us …" states a limitation; "we don't run
 			// kubernetes" what the user does.
