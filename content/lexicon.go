@@ -88,6 +88,10 @@ type Negation struct {
 	// Amounts are phrases in which a negating word is a number ("down to
 	// zero", "from zero"): it negates nothing.
 	Amounts []string `yaml:"amounts"`
+	// Places are words that end a negation once it has covered a word
+	// with meaning: what follows says where ("no KEDA on ECS" lacks KEDA,
+	// not ECS).
+	Places []string `yaml:"places"`
 	// Complaints are words that say the rest of their clause is a burden
 	// ("patching the boxes is a chore", "deploys on EC2 are a mess"): a
 	// phrase with a negated meaning in such a clause takes it, whether it
@@ -535,7 +539,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true},
-		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.amounts", lx.Negation.Amounts, false}, {"negation.complaints", lx.Negation.Complaints, true},
+		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.amounts", lx.Negation.Amounts, false},
+		{"negation.places", lx.Negation.Places, true}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

@@ -22,6 +22,7 @@ type lexicon struct {
 	cancel     map[string]bool
 	speakers   map[string]bool
 	amounts    phrases[struct{}]
+	places     map[string]bool
 	complaints map[string]bool
 	reach      int
 	definition [][]string // patterns; "..." stands for any words
@@ -155,6 +156,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 		cancel:     set(lx.Negation.Cancel),
 		speakers:   set(lx.Negation.Speakers),
 		amounts:    phraseSet(lx.Negation.Amounts),
+		places:     set(lx.Negation.Places),
 		complaints: set(lx.Negation.Complaints),
 		reach:      lx.Negation.Reach,
 		needs:      map[string]*content.Need{},

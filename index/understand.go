@@ -1229,9 +1229,14 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			amount[j] = true
 		}
 	}
-	reach := 0
+	reach, covered := 0, 0
 	for i, w := range ws {
 		if i > 0 && clause[i] != clause[i-1] {
+			reach = 0
+		}
+		// "no KEDA on ECS": once the negation has covered a word with
+		// meaning, a place word ends it.
+		if reach > 0 && covered > 0 && lx.places[w] {
 			reach = 0
 		}
 		// "start/stop the instances" and "start and stop them" name two
@@ -1242,7 +1247,7 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 		}
 		switch {
 		case lx.negators[w] && !amount[i] && (prev < 0 || !lx.cancel[ws[prev]]):
-			reach = lx.reach
+			reach, covered = lx.reach, 0
 			// "doesn't let us …" states a limitation; "we don't run
 			// kubernetes" what the user does.
 			if i+1 < len(ws) && lx.cancel[ws[i+1]] && (i == 0 || !lx.speakers[ws[i-1]]) {
@@ -1257,6 +1262,7 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			out[i] = true
 			if meaningful(w) {
 				reach--
+				covered++
 			}
 		}
 	}
