@@ -47,8 +47,12 @@ type Lexicon struct {
 	// ("an IAM role per pod without the OIDC provider" is Pod Identity): a
 	// question that says one names its features.
 	Descriptions []Description `yaml:"descriptions"`
-	Negation     Negation      `yaml:"negation"`
-	Cues         Cues          `yaml:"cues"`
+	// Replaces are features that take a need away from the user: a
+	// question asking about Auto Mode does not ask for EC2 nodes of its
+	// own, though it names the node groups it leaves.
+	Replaces []Replacement `yaml:"replaces"`
+	Negation Negation      `yaml:"negation"`
+	Cues     Cues          `yaml:"cues"`
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`
@@ -217,6 +221,13 @@ type Description struct {
 	Features []string `yaml:"features"`
 	Says     []string `yaml:"says"`
 	Pos      Pos      `yaml:"-"`
+}
+
+// Replacement is a feature and the needs it takes away from the user.
+type Replacement struct {
+	Feature string   `yaml:"feature"`
+	Needs   []string `yaml:"needs"`
+	Pos     Pos      `yaml:"-"`
 }
 
 // Meaning is what a term stands for.
@@ -397,6 +408,11 @@ func loadLexicon(fsys fs.FS, b *Base) Problems {
 		for i, line := range entryLines(root, "descriptions") {
 			if i < len(lx.Descriptions) {
 				lx.Descriptions[i].Pos = Pos{lexiconFile, line}
+			}
+		}
+		for i, line := range entryLines(root, "replaces") {
+			if i < len(lx.Replaces) {
+				lx.Replaces[i].Pos = Pos{lexiconFile, line}
 			}
 		}
 		for i, line := range entryLines(root, "quantities") {
@@ -667,6 +683,15 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 				add(d.Pos, "description: %q must be words, with \"...\" only between them", s)
 			}
 		}
+	}
+	for _, r := range lx.Replaces {
+		if strings.TrimSpace(r.Feature) == "" || len(r.Needs) == 0 {
+			add(r.Pos, "replacement: needs \"feature\" and \"needs\"")
+		}
+		if !slices.ContainsFunc(lx.Features, func(g string) bool { return strings.EqualFold(strings.TrimSpace(g), strings.TrimSpace(r.Feature)) }) {
+			add(r.Pos, "replacement: %q is not an entry of features", r.Feature)
+		}
+		known(r.Pos, "replacement needs", r.Needs)
 	}
 	for _, q := range lx.Quantities {
 		if len(q.Units) == 0 || len(q.Needs) == 0 {

@@ -63,11 +63,13 @@ type lexicon struct {
 	// the features they describe; describedBy those with it.
 	described   phrases[[]string]
 	describedBy []description
-	needs       map[string]*content.Need
-	facets      map[string]*content.Facet
-	facetList   []*content.Facet // in lexicon.yaml order
-	services    map[string]*capability
-	order       []string // service ids in capabilities.yaml order
+	// replaces holds, for a feature's words, the needs it takes away.
+	replaces  map[string][]string
+	needs     map[string]*content.Need
+	facets    map[string]*content.Facet
+	facetList []*content.Facet // in lexicon.yaml order
+	services  map[string]*capability
+	order     []string // service ids in capabilities.yaml order
 }
 
 // meaning is what a recognised phrase stands for.
@@ -247,6 +249,11 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	}
 	for _, f := range lx.Features {
 		c.features.add(f, strings.Join(words(f), " "))
+	}
+	c.replaces = map[string][]string{}
+	for _, r := range lx.Replaces {
+		f := strings.Join(words(r.Feature), " ")
+		c.replaces[f] = append(c.replaces[f], r.Needs...)
 	}
 	for _, d := range lx.Descriptions {
 		fs := make([]string, len(d.Features))

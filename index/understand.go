@@ -425,6 +425,13 @@ func (ix *Index) read(n normalized) understanding {
 			return lim != nil
 		})
 	}
+	// "moving off our node groups onto Auto Mode": a feature that takes
+	// a need away asks about itself, not for what it replaces.
+	for _, f := range u.features {
+		if gone := lx.replaces[f]; len(gone) > 0 {
+			u.needs = slices.DeleteFunc(u.needs, func(n need) bool { return !n.against && slices.Contains(gone, n.id) })
+		}
+	}
 	// "runs containers in its own data center and wants to move them to
 	// AWS": the data center is where the workload is now.
 	if lx.arrival.anywhere(ws) {

@@ -380,6 +380,7 @@ func TestFeatureSpecific(t *testing.T) {
 		"we copy our images to two other regions for DR, how do we set that up in ecr and keep the tags the same?":                                     "replication",
 		"on our windows ecs hosts the task role credentials never show up inside the app, the sdk falls back to the instance profile":                  "task role",
 		"we replicate ecr images to eu-west-1; how do we scan them for vulnerabilities there?":                                                         "image scanning",
+		"switching the cluster from self-managed node groups to eks auto mode; can I still make my own nodepool for graviton spot nodes?":              "Auto Mode",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
