@@ -85,17 +85,19 @@ type Negation struct {
 	// limitation rather than a wish ("doesn't let us run workers").
 	Cancel []string `yaml:"cancel"`
 	// Speakers are the words by which users speak of themselves: right
-	// before a negating word they make what follows their own doing or
-	// wish ("we don't run kubernetes"), which a Cancel word does not turn
-	// into a limitation.
-	Speakers []string `yaml:"speakers"`
+	// before a negating word followed by one of Practices they make what
+	// follows their own doing ("we don't run kubernetes"), which that
+	// Cancel word does not turn into a limitation.
+	Speakers  []string `yaml:"speakers"`
+	Practices []string `yaml:"practices"`
 	// Amounts are phrases in which a negating word is a number ("down to
 	// zero", "from zero"): it negates nothing.
 	Amounts []string `yaml:"amounts"`
-	// Places are words that end a negation once it has covered a word
-	// with meaning: what follows says where ("no KEDA on ECS" lacks KEDA,
-	// not ECS).
-	Places []string `yaml:"places"`
+	// Places are words that end a negation after Existential words once
+	// it has covered a word with meaning: what follows says where
+	// ("there's no KEDA on ECS" lacks KEDA, not ECS).
+	Places      []string `yaml:"places"`
+	Existential []string `yaml:"existential"`
 	// Complaints are words that say the rest of their clause is a burden
 	// ("patching the boxes is a chore", "deploys on EC2 are a mess"): a
 	// phrase with a negated meaning in such a clause takes it, whether it
@@ -555,8 +557,8 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true},
-		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.amounts", lx.Negation.Amounts, false},
-		{"negation.places", lx.Negation.Places, true}, {"negation.complaints", lx.Negation.Complaints, true},
+		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.practices", lx.Negation.Practices, true}, {"negation.amounts", lx.Negation.Amounts, false},
+		{"negation.places", lx.Negation.Places, true}, {"negation.existential", lx.Negation.Existential, false}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},

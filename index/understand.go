@@ -1236,14 +1236,14 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			amount[j] = true
 		}
 	}
-	reach, covered := 0, 0
+	reach, covered, exists := 0, 0, false
 	for i, w := range ws {
 		if i > 0 && clause[i] != clause[i-1] {
 			reach = 0
 		}
-		// "no KEDA on ECS": once the negation has covered a word with
-		// meaning, a place word ends it.
-		if reach > 0 && covered > 0 && lx.places[w] {
+		// "there's no KEDA on ECS": once the negation has covered a word
+		// with meaning, a place word ends it.
+		if reach > 0 && exists && covered > 0 && lx.places[w] {
 			reach = 0
 		}
 		// "start/stop the instances" and "start and stop them" name two
@@ -1255,9 +1255,12 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 		switch {
 		case lx.negators[w] && !amount[i] && (prev < 0 || !lx.cancel[ws[prev]]):
 			reach, covered = lx.reach, 0
+			exists = slices.ContainsFunc(lx.existential, func(p []string) bool {
+				return len(p) > 0 && i >= len(p) && slices.Equal(ws[i-len(p):i], p)
+			})
 			// "doesn't let us …" states a limitation; "we don't run
 			// kubernetes" what the user does.
-			if i+1 < len(ws) && lx.cancel[ws[i+1]] && (i == 0 || !lx.speakers[ws[i-1]]) {
+			if i+1 < len(ws) && lx.cancel[ws[i+1]] && (i == 0 || !lx.speakers[ws[i-1]] || !lx.practices[ws[i+1]]) {
 				reach = 0
 			}
 			continue
