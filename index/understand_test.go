@@ -118,6 +118,8 @@ func TestRequirements(t *testing.T) {
 		{name: "a zero that is a number negates nothing", q: "our ingest pipeline tasks on fargate idle all night; can the ecs service go down to zero and come back when files land?", want: []string{"ecs", "fargate"}},
 		{name: "what is missing where is not negated", q: "there's no daemonset in ecs, so how do we run a log agent on every host?", want: []string{"ecs"}, not: []string{"eks"}},
 		{name: "a lack of skill in a place is still a lack", q: "zero experience in kubernetes here, where should our api containers live?", not: []string{"eks"}, want: []string{}},
+		{name: "instances launched from an AMI", q: "instances launched from our new AMI never join the domain controller"},
+		{name: "launch types without a service name", q: "explain the launch types to me", want: []string{"fargate"}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
