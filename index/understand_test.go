@@ -121,6 +121,7 @@ func TestRequirements(t *testing.T) {
 		{name: "instances launched from an AMI", q: "instances launched from our new AMI never join the domain controller"},
 		{name: "launch types without a service name", q: "explain the launch types to me", want: []string{"fargate"}},
 		{name: "running them in AWS is an arrival", q: "our containers live on our own servers in a colo today; we'd like to run them in aws with no hosts to look after. what fits?", want: []string{"fargate"}},
+		{name: "the least ops on hosts the user babysits", q: "our airflow workers sit on two ec2 machines we babysit; least-ops way to run those containers on aws?", want: []string{"fargate"}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
