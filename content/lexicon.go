@@ -85,9 +85,9 @@ type Negation struct {
 	// limitation rather than a wish ("doesn't let us run workers").
 	Cancel []string `yaml:"cancel"`
 	// Speakers are the words by which users speak of themselves: right
-	// before a negating word followed by one of Practices they make what
-	// follows their own doing ("we don't run kubernetes"), which that
-	// Cancel word does not turn into a limitation.
+	// before a negating word followed by one of Practices and a word with
+	// meaning they make what follows their own doing ("we don't run
+	// kubernetes"), which that Cancel word does not turn into a limitation.
 	Speakers  []string `yaml:"speakers"`
 	Practices []string `yaml:"practices"`
 	// Amounts are phrases in which a negating word is a number ("down to

@@ -1259,8 +1259,10 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 				return len(p) > 0 && i >= len(p) && slices.Equal(ws[i-len(p):i], p)
 			})
 			// "doesn't let us …" states a limitation; "we don't run
-			// kubernetes" what the user does.
-			if i+1 < len(ws) && lx.cancel[ws[i+1]] && (i == 0 || !lx.speakers[ws[i-1]] || !lx.practices[ws[i+1]]) {
+			// kubernetes" what the user does, but "we don't run anything
+			// on ECS yet" says nothing against ECS.
+			own := i > 0 && lx.speakers[ws[i-1]] && i+2 < len(ws) && lx.practices[ws[i+1]] && meaningful(ws[i+2])
+			if i+1 < len(ws) && lx.cancel[ws[i+1]] && !own {
 				reach = 0
 			}
 			continue
