@@ -91,7 +91,7 @@ type Negation struct {
 	Speakers  []string `yaml:"speakers"`
 	Practices []string `yaml:"practices"`
 	// Amounts are phrases in which a negating word is a number ("down to
-	// zero", "from zero"): it negates nothing.
+	// zero", "scale from zero"): it negates nothing.
 	Amounts []string `yaml:"amounts"`
 	// Places are words that end a negation after Existential words once
 	// it has covered a word with meaning: what follows says where

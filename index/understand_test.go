@@ -123,6 +123,7 @@ func TestRequirements(t *testing.T) {
 		{name: "running them in AWS is an arrival", q: "our containers live on our own servers in a colo today; we'd like to run them in aws with no hosts to look after. what fits?", want: []string{"fargate"}},
 		{name: "the least ops on hosts the user babysits", q: "our airflow workers sit on two ec2 machines we babysit; least-ops way to run those containers on aws?", want: []string{"fargate"}},
 		{name: "not running a service yet does not reject it", q: "we don't run anything on ecs yet; would it suit a small internal api behind a load balancer?", want: []string{"ecs"}},
+		{name: "starting from zero knowledge", q: "we're starting from zero kubernetes knowledge, where should the containers run?", not: []string{"eks"}, want: []string{}},
 		{name: "certificates are another product", q: "where do we manage TLS certificates for all our load balancers centrally"},
 	}
 	for _, tt := range tests {
