@@ -47,12 +47,12 @@ type Lexicon struct {
 	// ("an IAM role per pod without the OIDC provider" is Pod Identity): a
 	// question that says one names its features.
 	Descriptions []Description `yaml:"descriptions"`
+	Negation     Negation      `yaml:"negation"`
+	Cues         Cues          `yaml:"cues"`
 	// Replaces are features that take a need away from the user: a
 	// question asking about Auto Mode does not ask for EC2 nodes of its
 	// own, though it names the node groups it leaves.
 	Replaces []Replacement `yaml:"replaces"`
-	Negation Negation      `yaml:"negation"`
-	Cues     Cues          `yaml:"cues"`
 	// Terms map how people say things to the knowledge base's words and to
 	// the requirements they express.
 	Terms []Term `yaml:"terms"`

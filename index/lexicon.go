@@ -11,67 +11,68 @@ import (
 // a set of word sequences found by their first word. It is built once, with
 // the index, and only read afterwards.
 type lexicon struct {
-	terms       phrases[meaning] // what a phrase means when it is not negated
-	negated     phrases[meaning] // what a phrase means when it is negated
-	patterns    []pattern        // "libraries ... huge": needs from words in one clause
-	quantities  []quantity
-	beyond      phrases[struct{}]
-	periods     phrases[struct{}]
-	negators    map[string]bool
-	breaks      map[string]bool
-	cancel      map[string]bool
-	speakers    map[string]bool
-	practices   map[string]bool
-	amounts     phrases[struct{}]
-	places      map[string]bool
-	existential [][]string
-	complaints  map[string]bool
-	reach       int
-	definition  [][]string // patterns; "..." stands for any words
-	reference   [][]string // patterns; "..." stands for a few words
-	comparison  phrases[struct{}]
-	ability     phrases[struct{}]
-	doubt       phrases[struct{}]
-	leaving     phrases[struct{}]
-	leaveNext   phrases[struct{}]
-	failing     phrases[struct{}]
-	rejecting   phrases[struct{}]
-	target      phrases[struct{}]
-	arrival     phrases[struct{}]
-	unable      phrases[struct{}]
-	symptoms    map[string]bool
-	spawns      map[string]bool
-	workaround  phrases[struct{}]
-	wishes      map[string]bool
-	followup    phrases[struct{}]
-	equivalent  phrases[struct{}]
-	newcomer    phrases[struct{}]
-	chatter     phrases[struct{}]
-	choice      phrases[struct{}]
-	choiceWeak  phrases[struct{}]
-	howto       phrases[struct{}]
-	inside      phrases[struct{}]
-	aws         phrases[struct{}]
-	awsShared   phrases[struct{}]
-	departure   phrases[struct{}]
-	outside     phrases[struct{}]
-	local       phrases[struct{}]
-	clouds      phrases[struct{}]
-	platforms   phrases[struct{}]
-	trouble     phrases[struct{}]
-	errorEnds   []string
-	features    phrases[string] // value: the feature's words, joined
+	terms      phrases[meaning] // what a phrase means when it is not negated
+	negated    phrases[meaning] // what a phrase means when it is negated
+	patterns   []pattern        // "libraries ... huge": needs from words in one clause
+	quantities []quantity
+	beyond     phrases[struct{}]
+	periods    phrases[struct{}]
+	negators   map[string]bool
+	breaks     map[string]bool
+	cancel     map[string]bool
+	speakers   map[string]bool
+	practices  map[string]bool
+	amounts    phrases[struct{}]
+	places     map[string]bool
+	exists     [][]string
+	complaints map[string]bool
+	reach      int
+	definition [][]string // patterns; "..." stands for any words
+	reference  [][]string // patterns; "..." stands for a few words
+	comparison phrases[struct{}]
+	ability    phrases[struct{}]
+	doubt      phrases[struct{}]
+	leaving    phrases[struct{}]
+	leaveNext  phrases[struct{}]
+	failing    phrases[struct{}]
+	rejecting  phrases[struct{}]
+	target     phrases[struct{}]
+	arrival    phrases[struct{}]
+	unable     phrases[struct{}]
+	symptoms   map[string]bool
+	spawns     map[string]bool
+	workaround phrases[struct{}]
+	wishes     map[string]bool
+	followup   phrases[struct{}]
+	equivalent phrases[struct{}]
+	newcomer   phrases[struct{}]
+	chatter    phrases[struct{}]
+	choice     phrases[struct{}]
+	choiceWeak phrases[struct{}]
+	howto      phrases[struct{}]
+	inside     phrases[struct{}]
+	aws        phrases[struct{}]
+	awsShared  phrases[struct{}]
+	departure  phrases[struct{}]
+	outside    phrases[struct{}]
+	local      phrases[struct{}]
+	clouds     phrases[struct{}]
+	platforms  phrases[struct{}]
+	trouble    phrases[struct{}]
+	errorEnds  []string
+	features   phrases[string] // value: the feature's words, joined
 	// described are the features' descriptions without "...", valued by
 	// the features they describe; describedBy those with it.
 	described   phrases[[]string]
 	describedBy []description
+	needs       map[string]*content.Need
+	facets      map[string]*content.Facet
+	facetList   []*content.Facet // in lexicon.yaml order
+	services    map[string]*capability
+	order       []string // service ids in capabilities.yaml order
+
 	// replaces holds, for a feature's words, the needs it takes away.
-	replaces  map[string][]string
-	needs     map[string]*content.Need
-	facets    map[string]*content.Facet
-	facetList []*content.Facet // in lexicon.yaml order
-	services  map[string]*capability
-	order     []string // service ids in capabilities.yaml order
+	replaces map[string][]string
 }
 
 // meaning is what a recognised phrase stands for.
@@ -155,19 +156,19 @@ func (lx *lexicon) role(service string) string {
 
 func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c := &lexicon{
-		negators:    set(lx.Negation.Words),
-		breaks:      set(lx.Negation.Breaks),
-		cancel:      set(lx.Negation.Cancel),
-		speakers:    set(lx.Negation.Speakers),
-		practices:   set(lx.Negation.Practices),
-		amounts:     phraseSet(lx.Negation.Amounts),
-		places:      set(lx.Negation.Places),
-		existential: phraseWords(lx.Negation.Existential),
-		complaints:  set(lx.Negation.Complaints),
-		reach:       lx.Negation.Reach,
-		needs:       map[string]*content.Need{},
-		facets:      map[string]*content.Facet{},
-		services:    map[string]*capability{},
+		negators:   set(lx.Negation.Words),
+		breaks:     set(lx.Negation.Breaks),
+		cancel:     set(lx.Negation.Cancel),
+		speakers:   set(lx.Negation.Speakers),
+		practices:  set(lx.Negation.Practices),
+		amounts:    phraseSet(lx.Negation.Amounts),
+		places:     set(lx.Negation.Places),
+		exists:     phraseWords(lx.Negation.Existential),
+		complaints: set(lx.Negation.Complaints),
+		reach:      lx.Negation.Reach,
+		needs:      map[string]*content.Need{},
+		facets:     map[string]*content.Facet{},
+		services:   map[string]*capability{},
 	}
 	for _, t := range lx.Terms {
 		for _, s := range t.Says {

@@ -1255,7 +1255,7 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 		switch {
 		case lx.negators[w] && !amount[i] && (prev < 0 || !lx.cancel[ws[prev]]):
 			reach, covered = lx.reach, 0
-			exists = slices.ContainsFunc(lx.existential, func(p []string) bool {
+			exists = slices.ContainsFunc(lx.exists, func(p []string) bool {
 				return len(p) > 0 && i >= len(p) && slices.Equal(ws[i-len(p):i], p)
 			})
 			// "doesn't let us …" states a limitation; "we don't run
