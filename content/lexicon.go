@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -435,27 +436,41 @@ func strictYAML(fsys fs.FS, file string, v any, ps *Problems) *yaml.Node {
 		add(0, "%v", unwrapPath(err))
 		return nil
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		addYAMLError(file, err, ps)
-		return nil
-	}
-	if len(root.Content) == 0 {
-		add(1, "empty file")
-		return nil
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
+	top := withNode{v: v}
+	err = dec.Decode(&top)
+	switch {
+	case errors.Is(err, io.EOF):
+		add(1, "empty file")
+		return nil
+	case err != nil:
 		addYAMLError(file, err, ps)
 		// Unknown fields and type errors leave the rest decoded, so its
 		// other problems are found in the same run.
 		var te *yaml.TypeError
-		if !errors.As(err, &te) {
+		if !errors.As(err, &te) || top.node == nil {
 			return nil
 		}
 	}
-	return root.Content[0]
+	return top.node
+}
+
+// withNode decodes into v and keeps the top node, for positions, in one
+// parse. It uses the function form of UnmarshalYAML, so v is decoded by
+// the calling Decoder, with its KnownFields and duplicate-key checks.
+type withNode struct {
+	v    any
+	node *yaml.Node
+}
+
+func (w *withNode) UnmarshalYAML(unmarshal func(any) error) error {
+	var n nodeOf
+	if err := unmarshal(&n); err != nil {
+		return err
+	}
+	w.node = n.Node
+	return unmarshal(w.v)
 }
 
 // addYAMLError turns a yaml.v3 error into problems with file and line.
