@@ -437,6 +437,28 @@ func (lx *lexicon) describedIn(ws []string, clause []int, negated []bool, named 
 	return out
 }
 
+// describedAcross returns the words that open descriptions with "..."
+// begun in a clause before word at's that need the words of at's clause to
+// match ("app mesh" of "app mesh ... replacement" over "we use App Mesh.
+// what replaces it?"), as [start, end) pairs.
+func (lx *lexicon) describedAcross(ws []string, clause []int, at int) [][2]int {
+	start := at
+	for start > 0 && clause[start-1] == clause[at] {
+		start--
+	}
+	end := clauseEnd(clause, at)
+	var out [][2]int
+	for _, p := range lx.describedBy {
+		lead := slices.Index(p.words, "...")
+		for i := 0; i+lead <= start; i++ {
+			if ws[i] == p.words[0] && matchPattern(p.words, ws[i:end]) && !matchPattern(p.words, ws[i:start]) {
+				out = append(out, [2]int{i, i + lead})
+			}
+		}
+	}
+	return out
+}
+
 // phraseSet makes a set of phrases without values.
 func phraseSet(texts []string) phrases[struct{}] {
 	var ps phrases[struct{}]

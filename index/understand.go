@@ -709,7 +709,14 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 		// A short clause ("anything simpler?", "what instead?") is about
 		// the latest service named before it; a longer one names its own
 		// subject ("drop the NLB and use Service Connect instead").
-		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(ix, c) {
+		// "we use App Mesh between our ECS services. what do we lose
+		// when we move to the replacement?": an earlier clause and this
+		// one together describe a thing that is not a service ("app mesh
+		// ... replacement"); the cue is about that thing.
+		thing := slices.ContainsFunc(lx.describedAcross(u.words, u.clause, at), func(span [2]int) bool {
+			return !slices.ContainsFunc(mentions, func(m mention) bool { return m.pos >= span[0] && m.pos < span[1] })
+		})
+		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(ix, c) && !thing {
 			for _, m := range mentions {
 				if m.clause < c {
 					best = m.service
