@@ -698,13 +698,26 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 			}
 		}
 		c := u.clause[at]
-		best, dist := "", len(u.words)+1
+		best, dist, bestPos := "", len(u.words)+1, -1
 		for _, m := range mentions {
 			if m.clause == c && m.pos < at+k+leaveNextReach+1 {
 				if d := abs(m.pos - at); d < dist {
-					best, dist = m.service, d
+					best, dist, bestPos = m.service, d, m.pos
 				}
 			}
+		}
+		// "someone says kubernetes … what if we go with ECS instead?":
+		// the service the user heads for is the replacement; the one
+		// named before it is what it replaces.
+		if cu.rejecting && bestPos >= 0 && bestPos < at && u.headsFor(lx, bestPos) {
+			for _, m := range mentions {
+				if m.pos < bestPos && m.service != best {
+					u.leaving = appendNew(u.leaving, m.service)
+					u.rejected = appendNew(u.rejected, m.service)
+					break
+				}
+			}
+			continue
 		}
 		// A short clause ("anything simpler?", "what instead?") is about
 		// the latest service named before it; a longer one names its own
@@ -1429,6 +1442,18 @@ func (u *understanding) namesThing(ix *Index, c int) bool {
 				return true
 			}
 			prev = t
+		}
+	}
+	return false
+}
+
+// headsFor reports whether a target phrase ("go with", "switch to") comes
+// shortly before word i in its clause.
+func (u *understanding) headsFor(lx *lexicon, i int) bool {
+	for _, at := range lx.target.find(u.words) {
+		_, k := lx.target.longest(u.words[at:])
+		if at+k <= i && i <= at+k+leaveNextReach && u.clause[at] == u.clause[i] {
+			return true
 		}
 	}
 	return false

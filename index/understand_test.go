@@ -78,6 +78,8 @@ func TestRequirements(t *testing.T) {
 		{name: "where the user is heading leads", q: "we built everything on EKS with karpenter but are now thinking ECS on fargate instead, what carries over", want: []string{"ecs"}, not: []string{"eks"}},
 		{name: "a service named before unwanted servers", q: "we don't want to babysit the kubernetes control plane servers", want: []string{"eks"}},
 		{name: "a replacement for a thing described before the service", q: "App Mesh handles retries between our ECS services today. what is the replacement?", want: []string{"ecs"}, not: []string{"fargate"}},
+		{name: "the service picked instead replaces the one named before", q: "a consultant pushes kubernetes on us because everyone runs it. what work goes away if we pick ECS instead?", want: []string{"ecs"}, not: []string{"eks"}},
+		{name: "a negation stops at a condition", q: "our CTO wants kubernetes since everyone uses it. what do we stop worrying about if we switch to ECS instead?", want: []string{"ecs"}, not: []string{"eks"}},
 		{name: "negation reaches past small words", q: "I don't have the time to look after swarm or kubernetes, need something for 3 containers", not: []string{"eks"}, want: []string{}},
 		{name: "container words alone, nothing AWS", q: "helm rollback says release has no deployed releases"},
 		{name: "a tool and another product", q: "how to cache docker layers in github actions"},
