@@ -378,6 +378,7 @@ func TestFeatureSpecific(t *testing.T) {
 		"we copy our images to two other regions for DR, how do we set that up in ecr and keep the tags the same?":                                     "replication",
 		"on our windows ecs hosts the task role credentials never show up inside the app, the sdk falls back to the instance profile":                  "task role",
 		"we replicate ecr images to eu-west-1; how do we scan them for vulnerabilities there?":                                                         "image scanning",
+		"kubernetes shop, we just don't want to maintain karpenter. cheapest way to get the nodes managed?":                                            "Auto Mode",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
