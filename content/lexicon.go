@@ -153,6 +153,11 @@ type Cues struct {
 	// Equivalence phrases ask for the AWS counterpart of something
 	// ("like", "equivalent", "coming from").
 	Equivalence []string `yaml:"equivalence"`
+	// Likeness phrases, among the Equivalence ones, ask for a counterpart
+	// only of another cloud's product named right next to them in their
+	// clause ("something like Cloud Run"), not in "like they had for VMs"
+	// or "save like 70%".
+	Likeness []string `yaml:"likeness"`
 	// Newcomer phrases say the user starts anew ("new project", "new
 	// account"): a service closed to new customers is not for them.
 	Newcomer []string `yaml:"newcomer"`
@@ -548,7 +553,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
-		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.likeness", lx.Cues.Likeness, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
 		{"cues.howto", lx.Cues.Howto, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.departure", lx.Cues.Departure, false},

@@ -40,6 +40,7 @@ type lexicon struct {
 	wishes     map[string]bool
 	followup   phrases[struct{}]
 	equivalent phrases[struct{}]
+	likeness   phrases[struct{}]
 	newcomer   phrases[struct{}]
 	chatter    phrases[struct{}]
 	choice     phrases[struct{}]
@@ -223,6 +224,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.wishes = set(lx.Cues.Wishes)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
+	c.likeness = phraseSet(lx.Cues.Likeness)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
 	c.chatter = phraseSet(lx.Cues.Chatter)
 	c.choice = phraseSet(lx.Cues.Choice)
@@ -458,6 +460,39 @@ func (lx *lexicon) describedAcross(ws []string, clause []int, at int) [][2]int {
 	}
 	return out
 }
+
+// counterpartAsked reports whether ws ask for the AWS counterpart of
+// something: an equivalence phrase, where a likeness one ("like") counts
+// only with another cloud's or platform's product right before it or a
+// few words after it in its clause ("a Cloud Run like service", "something like Cloud
+// Run").
+func (lx *lexicon) counterpartAsked(ws []string, clause []int) bool {
+	type product struct{ start, end int }
+	var products []product
+	for _, ps := range []*phrases[struct{}]{&lx.clouds, &lx.platforms} {
+		for _, s := range ps.find(ws) {
+			_, n := ps.longest(ws[s:])
+			products = append(products, product{s, s + n})
+		}
+	}
+	for _, at := range lx.equivalent.find(ws) {
+		_, k := lx.equivalent.longest(ws[at:])
+		if _, lk := lx.likeness.longest(ws[at:]); lk != k {
+			return true
+		}
+		for _, p := range products {
+			if clause[p.start] == clause[at] && (p.end == at || p.start >= at+k && p.start <= at+k+likenessReach) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// likenessReach is how many words may come between a likeness phrase and
+// the product it compares with ("like the elastic beanstalk worker tier");
+// "like we did for app engine" is how the user works, not a comparison.
+const likenessReach = 2
 
 // phraseSet makes a set of phrases without values.
 func phraseSet(texts []string) phrases[struct{}] {

@@ -325,7 +325,7 @@ func (ix *Index) read(n normalized) understanding {
 	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
-	u.equivalent = lx.equivalent.anywhere(ws)
+	u.equivalent = lx.counterpartAsked(ws, n.clause)
 	u.asks = lx.choice.anywhere(ws)
 	u.choice = u.asks || lx.choiceWeak.anywhere(ws)
 	u.howto = lx.howto.anywhere(ws)
