@@ -587,6 +587,14 @@ func (lx *lexicon) errorName(ws []string) bool {
 	return false
 }
 
+// whole reports whether an identifier is read as one word: an error
+// type's name ("CannotPullContainerError") or a name the lexicon has
+// ("TaskFailedToStart").
+func (lx *lexicon) whole(w string) bool {
+	ws := []string{w}
+	return lx.errorName(ws) || lx.aws.anywhere(ws) || lx.trouble.anywhere(ws) || lx.outside.anywhere(ws)
+}
+
 // spawned reports whether the cue at ws[at] is the object of a verb of
 // cues.spawns in its clause, an article or "up" between them allowed:
 // "starts a replacement", "spins up a replacement".

@@ -1098,7 +1098,7 @@ func (u *understanding) isFollowup(lx *lexicon) bool {
 func (ix *Index) recall(history []Turn) *conversation {
 	var ctx *conversation
 	for _, t := range history {
-		u := ix.read(normalise(t.Question))
+		u := ix.read(normalise(t.Question, ix.lex.whole))
 		if ctx != nil && u.isFollowup(ix.lex) {
 			ix.inherit(&u, ctx)
 		}

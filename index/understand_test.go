@@ -532,3 +532,27 @@ func TestSituationalFeature(t *testing.T) {
 		}
 	}
 }
+
+// An API or class name pasted into a question is read as the words it is
+// made of: "CreatePullThroughCacheRule" names the pull through cache. An
+// error type's name stays one word.
+func TestIdentifierWords(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, feature := range map[string]string{
+		"terraform calls CreatePullThroughCacheRule for quay.io and it is rejected, which upstreams work?": "pull through cache",
+		"what does DeleteExpressGatewayService remove besides the ecs service itself?":                     "Express Mode",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
+			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, feature)
+		}
+	}
+	for _, q := range []string{
+		"the task stopped with CannotPullContainerError, what does that mean on fargate?",
+	} {
+		if a := answer(t, ix, q); !a.Confident {
+			t.Errorf("Answer(%q) declined", q)
+		}
+	}
+}
