@@ -556,3 +556,19 @@ func TestIdentifierWords(t *testing.T) {
 		}
 	}
 }
+
+// A container service's feature asked about by its name puts a question
+// in the domain even next to the tool that deploys it, but not one the
+// feature's name shares a clause with an outside product in.
+func TestFeatureAnchors(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"we write everything in pulumi. how do we move the cluster's services onto managed instances?": true,
+		"how do I set a Route 53 failover record for a canary deployment":                              false,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
