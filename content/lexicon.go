@@ -175,6 +175,9 @@ type Cues struct {
 	// Howto phrases mark a how-to or troubleshooting question ("how do I",
 	// "not working").
 	Howto []string `yaml:"howto"`
+	// Requests phrases make the clause they are in ask for what follows
+	// them, without a question mark ("now we need windows nodes").
+	Requests []string `yaml:"requests"`
 	// Inside phrases put what a how-to asks about inside the container
 	// itself ("inside a docker container", "in my Dockerfile"): with
 	// nothing about AWS in it, it is about containers in general.
@@ -556,7 +559,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.likeness", lx.Cues.Likeness, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
-		{"cues.howto", lx.Cues.Howto, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.departure", lx.Cues.Departure, false},
+		{"cues.howto", lx.Cues.Howto, false}, {"cues.requests", lx.Cues.Requests, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.departure", lx.Cues.Departure, false},
 		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false}, {"periods", lx.Periods, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},

@@ -46,6 +46,7 @@ type lexicon struct {
 	choice     phrases[struct{}]
 	choiceWeak phrases[struct{}]
 	howto      phrases[struct{}]
+	requests   phrases[struct{}]
 	inside     phrases[struct{}]
 	aws        phrases[struct{}]
 	awsShared  phrases[struct{}]
@@ -230,6 +231,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)
+	c.requests = phraseSet(lx.Cues.Requests)
 	c.inside = phraseSet(lx.Cues.Inside)
 	c.beyond = phraseSet(lx.Beyond)
 	c.periods = phraseSet(lx.Periods)

@@ -98,6 +98,10 @@ type understanding struct {
 	// user has, while it asks about something else: "we set up the task
 	// role, now how do we autoscale on queue depth?".
 	situational []string
+	// askedNeed is set when a clause that asks expresses a need of its
+	// own ("how do we add gpu tasks?"): a situational feature's documents
+	// then get no preference at all.
+	askedNeed bool
 	clause      []int
 	units       []unit
 	// needs are the requirements the question expresses, each once;
@@ -449,7 +453,7 @@ func (ix *Index) read(n normalized) understanding {
 
 // situational returns the features the question names only outside the
 // clauses that ask, when some clause asks: those ending in a question mark
-// or with a how-to, ability or choice cue. A feature whose words an asking
+// or with a how-to, choice or request cue or opening with an ability cue. A feature whose words an asking
 // clause says in another form ("can deletes replicate too?") is asked
 // about.
 func (ix *Index) situational(u *understanding, n normalized) []string {
@@ -461,13 +465,23 @@ func (ix *Index) situational(u *understanding, n normalized) []string {
 	for _, c := range n.asked {
 		asking[c] = true
 	}
-	for _, ps := range []*phrases[struct{}]{&lx.howto, &lx.ability, &lx.choice} {
+	for _, ps := range []*phrases[struct{}]{&lx.howto, &lx.ability, &lx.choice, &lx.requests} {
 		for _, i := range ps.find(u.words) {
+			// An ability cue asks where it opens its clause ("can they run
+			// GPUs"), not inside a statement ("service connect is set up").
+			if ps == &lx.ability && i > 0 && u.clause[i-1] == u.clause[i] {
+				continue
+			}
 			asking[u.clause[i]] = true
 		}
 	}
 	if len(asking) == 0 {
 		return nil
+	}
+	for _, un := range u.units {
+		if asking[un.clause] && len(un.needs) > 0 && un.service == "" && !un.negated && !un.situation {
+			u.askedNeed = true
+		}
 	}
 	asked := map[string]bool{} // terms of the asking clauses
 	for i, w := range u.words {

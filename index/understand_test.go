@@ -572,3 +572,22 @@ func TestFeatureAnchors(t *testing.T) {
 		}
 	}
 }
+
+// When the user says they have one feature and asks for a need or another
+// feature, the answer is about what they ask for: a document about what
+// they have gives way to one that meets it.
+func TestSituationalFeatureGivesWay(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"service connect is already wired up across our apps; how do we put a few tasks on gpus?":     "GPU",
+		"pull through cache is on for docker hub, how do we scan the images for vulnerabilities?":     "scan",
+		"we have ecs exec enabled for debugging, how can our tasks run on graviton arm?":              "Graviton",
+		"we set up pod identity on the cluster last month, now we want spot nodes for the batch pods": "Spot",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !top.Contains(want) {
+			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, want)
+		}
+	}
+}
