@@ -182,6 +182,11 @@ type Cues struct {
 	// itself ("inside a docker container", "in my Dockerfile"): with
 	// nothing about AWS in it, it is about containers in general.
 	Inside []string `yaml:"inside"`
+	// Process phrases are about what the application's own process or
+	// build does in any container ("ignores SIGTERM", "stdout buffered",
+	// "multi-stage build"): with nothing about AWS in the question, it is
+	// about containers in general whether or not it asks how.
+	Process []string `yaml:"process"`
 	// Departure phrases say the user is leaving AWS itself ("moving off
 	// AWS to Hetzner"); a phrase followed by an AWS name is about that
 	// service instead ("off AWS Beanstalk").
@@ -559,7 +564,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.likeness", lx.Cues.Likeness, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
-		{"cues.howto", lx.Cues.Howto, false}, {"cues.requests", lx.Cues.Requests, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.departure", lx.Cues.Departure, false},
+		{"cues.howto", lx.Cues.Howto, false}, {"cues.requests", lx.Cues.Requests, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.process", lx.Cues.Process, false}, {"cues.departure", lx.Cues.Departure, false},
 		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false}, {"periods", lx.Periods, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},

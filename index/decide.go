@@ -139,6 +139,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	case u.howto && ix.inContainer(u):
 		d.reason = "a how-to about containers in general, asking nothing of an AWS service"
 		return d
+	// "python container logs not showing up, stdout buffered" is about
+	// the app's own process in any container, how-to or not.
+	case ix.lex.process.anywhere(u.words) && ix.inContainer(u):
+		d.reason = "about the application's own process in any container, asking nothing of an AWS service"
+		return d
 	}
 	share := 0.0
 	if d.total > 0 {
@@ -334,12 +339,12 @@ func (ix *Index) generic(u *understanding) bool {
 }
 
 // inContainer reports whether the question works inside containers
-// themselves (cues.inside) and asks nothing of AWS: no AWS word or service, no request
+// themselves (cues.inside, cues.process) and asks nothing of AWS: no AWS word or service, no request
 // for a service, a move or a counterpart, and nothing it needs beyond what
 // the workload is ("cron jobs inside a docker container", "heap size for
 // a containerized spring boot app").
 func (ix *Index) inContainer(u *understanding) bool {
-	if !ix.lex.inside.anywhere(u.words) || u.aws || len(u.named) > 0 || u.asks || u.followup || u.moving || u.equivalent || ix.meansService(u) {
+	if !ix.lex.inside.anywhere(u.words) && !ix.lex.process.anywhere(u.words) || u.aws || len(u.named) > 0 || u.asks || u.followup || u.moving || u.equivalent || ix.meansService(u) {
 		return false
 	}
 	for _, n := range u.needs {

@@ -48,6 +48,7 @@ type lexicon struct {
 	howto      phrases[struct{}]
 	requests   phrases[struct{}]
 	inside     phrases[struct{}]
+	process    phrases[struct{}]
 	aws        phrases[struct{}]
 	awsShared  phrases[struct{}]
 	departure  phrases[struct{}]
@@ -233,6 +234,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.howto = phraseSet(lx.Cues.Howto)
 	c.requests = phraseSet(lx.Cues.Requests)
 	c.inside = phraseSet(lx.Cues.Inside)
+	c.process = phraseSet(lx.Cues.Process)
 	c.beyond = phraseSet(lx.Beyond)
 	c.periods = phraseSet(lx.Periods)
 	c.outside = phraseSet(lx.Outside.Services)

@@ -102,8 +102,8 @@ type understanding struct {
 	// own ("how do we add gpu tasks?"): a situational feature's documents
 	// then get no preference at all.
 	askedNeed bool
-	clause      []int
-	units       []unit
+	clause    []int
+	units     []unit
 	// needs are the requirements the question expresses, each once;
 	// ownNeeds is set when some come from words other than a service's
 	// name ("GPUs", not "EC2 instances").

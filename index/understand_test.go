@@ -591,3 +591,27 @@ func TestSituationalFeatureGivesWay(t *testing.T) {
 		}
 	}
 }
+
+// A question about what the application's own process or build does in
+// any container (signals, output buffering, build stages), with nothing
+// about AWS in it, is declined whether or not it asks how; the same
+// behaviour on a named AWS service, or a request for somewhere to run, is
+// answered.
+func TestProcessInContainer(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"ruby worker in docker never flushes its output, is it buffered?":                               false,
+		"java process runs as pid 1 in the container and never reaps zombie processes":                  false,
+		"our flask container exits instantly after docker stop, no graceful shutdown":                   false,
+		"best base for a distroless image with a rust binary":                                           false,
+		"our ecs tasks on fargate spot ignore sigterm and get killed, what do we do?":                   true,
+		"fargate task logs never reach cloudwatch, the python output seems buffered":                    true,
+		"multi-stage build to shrink the lambda container image under 10 gb":                            true,
+		"we need a place to run our containerized go api with sigterm draining, serverless if possible": true,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
