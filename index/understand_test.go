@@ -615,3 +615,18 @@ func TestProcessInContainer(t *testing.T) {
 		}
 	}
 }
+
+// The Copilot CLI's own nouns ("copilot worker services", "copilot env")
+// say a question is about AWS, while another product's "copilot" does not.
+func TestCopilotNouns(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"two copilot worker services read from one queue and sit idle most of the day, how can they scale down to nothing?": true,
+		"github copilot keeps writing broken dockerfiles, any tips?":                                                        false,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
