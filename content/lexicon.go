@@ -133,6 +133,11 @@ type Cues struct {
 	// it meets a variant need (Fargate Spot for "something cheaper instead
 	// of Fargate").
 	Rejecting []string `yaml:"rejecting"`
+	// RejectingEarlier phrases are Rejecting ones that only reject a
+	// service named in an earlier clause ("… on Lambda. better option for
+	// steady traffic?"); in the clause that names services they weigh
+	// them ("is Fargate a better option than EC2?").
+	RejectingEarlier []string `yaml:"rejecting_earlier"`
 	// Spawns are verbs that, right before a Rejecting phrase (an article
 	// between them allowed), make the replacement something the service
 	// does rather than something the user wants: "ECS starts a
@@ -558,7 +563,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.rejecting_earlier", lx.Cues.RejectingEarlier, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
 		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.likeness", lx.Cues.Likeness, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},

@@ -31,34 +31,37 @@ type lexicon struct {
 	leaveNext  phrases[struct{}]
 	failing    phrases[struct{}]
 	rejecting  phrases[struct{}]
-	target     phrases[struct{}]
-	arrival    phrases[struct{}]
-	unable     phrases[struct{}]
-	symptoms   map[string]bool
-	spawns     map[string]bool
-	workaround phrases[struct{}]
-	wishes     map[string]bool
-	followup   phrases[struct{}]
-	equivalent phrases[struct{}]
-	likeness   phrases[struct{}]
-	newcomer   phrases[struct{}]
-	chatter    phrases[struct{}]
-	choice     phrases[struct{}]
-	choiceWeak phrases[struct{}]
-	howto      phrases[struct{}]
-	requests   phrases[struct{}]
-	inside     phrases[struct{}]
-	process    phrases[struct{}]
-	aws        phrases[struct{}]
-	awsShared  phrases[struct{}]
-	departure  phrases[struct{}]
-	outside    phrases[struct{}]
-	local      phrases[struct{}]
-	clouds     phrases[struct{}]
-	platforms  phrases[struct{}]
-	trouble    phrases[struct{}]
-	errorEnds  []string
-	features   phrases[string] // value: the feature's words, joined
+	// rejectingEarlier are rejecting phrases for a service named in an
+	// earlier clause only.
+	rejectingEarlier phrases[struct{}]
+	target           phrases[struct{}]
+	arrival          phrases[struct{}]
+	unable           phrases[struct{}]
+	symptoms         map[string]bool
+	spawns           map[string]bool
+	workaround       phrases[struct{}]
+	wishes           map[string]bool
+	followup         phrases[struct{}]
+	equivalent       phrases[struct{}]
+	likeness         phrases[struct{}]
+	newcomer         phrases[struct{}]
+	chatter          phrases[struct{}]
+	choice           phrases[struct{}]
+	choiceWeak       phrases[struct{}]
+	howto            phrases[struct{}]
+	requests         phrases[struct{}]
+	inside           phrases[struct{}]
+	process          phrases[struct{}]
+	aws              phrases[struct{}]
+	awsShared        phrases[struct{}]
+	departure        phrases[struct{}]
+	outside          phrases[struct{}]
+	local            phrases[struct{}]
+	clouds           phrases[struct{}]
+	platforms        phrases[struct{}]
+	trouble          phrases[struct{}]
+	errorEnds        []string
+	features         phrases[string] // value: the feature's words, joined
 	// described are the features' descriptions without "...", valued by
 	// the features they describe; describedBy those with it.
 	described   phrases[[]string]
@@ -217,6 +220,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.failing = phraseSet(lx.Cues.Failing)
 	c.rejecting = phraseSet(lx.Cues.Rejecting)
+	c.rejectingEarlier = phraseSet(lx.Cues.RejectingEarlier)
 	c.target = phraseSet(lx.Cues.Target)
 	c.arrival = phraseSet(lx.Cues.Arrival)
 	c.unable = phraseSet(lx.Cues.Unable)

@@ -675,12 +675,13 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 	type cue struct {
 		at, k              int
 		failing, rejecting bool
+		earlier            bool // only for a service named in an earlier clause
 	}
 	var cues []cue
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing, &lx.rejecting} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing, &lx.rejecting, &lx.rejectingEarlier} {
 		for _, at := range ps.find(u.words) {
 			_, k := ps.longest(u.words[at:])
-			cues = append(cues, cue{at, k, ps == &lx.failing, ps == &lx.rejecting})
+			cues = append(cues, cue{at, k, ps == &lx.failing, ps == &lx.rejecting || ps == &lx.rejectingEarlier, ps == &lx.rejectingEarlier})
 		}
 	}
 	for _, cu := range cues {
@@ -713,6 +714,9 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 		}
 		c := u.clause[at]
 		best, dist, bestPos := "", len(u.words)+1, -1
+		if cu.earlier && slices.ContainsFunc(mentions, func(m mention) bool { return m.clause == c }) {
+			continue // "is fargate a better option than ec2?" weighs them
+		}
 		for _, m := range mentions {
 			if m.clause == c && m.pos < at+k+leaveNextReach+1 {
 				if d := abs(m.pos - at); d < dist {

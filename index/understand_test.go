@@ -630,3 +630,24 @@ func TestCopilotNouns(t *testing.T) {
 		}
 	}
 }
+
+// Asking for a better option in a clause of its own wants the service
+// named before replaced; asking whether one service is a better option
+// than another weighs them.
+func TestBetterOption(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, avoid := range map[string]string{
+		"our django app sits on app runner and the bill keeps growing with steady load. better option for that?": "app-runner",
+		"lambda functions behind api gateway, costs climbing with constant traffic, anything better?":            "lambda",
+	} {
+		a := answer(t, ix, q)
+		top := a.Top()
+		if !a.Confident || top == nil || slices.Contains(top.Services, avoid) {
+			t.Errorf("Answer(%q) = %+v, want a confident answer without %s", q, top, avoid)
+		}
+	}
+	if a := answer(t, ix, "would app runner be a better option than ecs for a tiny internal tool?"); !a.Confident || a.Top() == nil || !slices.Contains(a.Top().Services, "app-runner") {
+		t.Errorf("a comparison of two named services drops one of them: %+v", a.Top())
+	}
+}
