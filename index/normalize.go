@@ -320,7 +320,7 @@ func splitIdentifiers(text string, whole func(string) bool) string {
 		w := text[start:end]
 		parts := camelParts(w)
 		if len(parts) >= minIdentifierParts && (whole == nil || !whole(strings.ToLower(w))) {
-			b.WriteString(strings.Join(parts, " "))
+			b.WriteString(strings.Join(joinKnown(parts, whole), " "))
 		} else {
 			b.WriteString(w)
 		}
@@ -338,6 +338,27 @@ func splitIdentifiers(text string, whole func(string) bool) string {
 	}
 	flush(len(text))
 	return b.String()
+}
+
+// joinKnown joins again the runs of parts that make a name whole keeps:
+// "CloudFormationStack" is "CloudFormation Stack".
+func joinKnown(parts []string, whole func(string) bool) []string {
+	if whole == nil {
+		return parts
+	}
+	var out []string
+	for i := 0; i < len(parts); {
+		j := i + 1
+		for k := len(parts); k > i+1; k-- {
+			if whole(strings.ToLower(strings.Join(parts[i:k], ""))) {
+				j = k
+				break
+			}
+		}
+		out = append(out, strings.Join(parts[i:j], ""))
+		i = j
+	}
+	return out
 }
 
 // camelParts cuts a word at its case changes: before a capital after a
