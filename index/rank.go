@@ -58,18 +58,18 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		runs = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return !runsOn(ix.lex.role(s)) })
 	}
 	// "we run ECS Anywhere boxes, can they run GPU workloads?": when some
-	// document meets what the asking clause needs, one about a feature the
+	// document meets what the asking clause needs, one naming a feature the
 	// user only has, meeting none of it, gives way to it.
 	aside := func(d *doc) bool { return false }
 	if u.askedNeed && len(u.situational) > 0 && len(positive) > 0 {
-		about := func(d *doc) bool {
-			return slices.ContainsFunc(u.situational, func(f string) bool { return slices.Contains(d.about, f) })
+		names := func(d *doc) bool {
+			return slices.ContainsFunc(u.situational, func(f string) bool { return slices.Contains(d.features, f) })
 		}
 		if slices.ContainsFunc(cands, func(c candidate) bool {
 			m := ix.matchNeeds(u, c.doc)
-			return len(m.met) > 0 && len(m.violated) == 0 && !about(c.doc)
+			return len(m.met) > 0 && len(m.violated) == 0
 		}) {
-			aside = func(d *doc) bool { return about(d) && len(ix.matchNeeds(u, d).met) == 0 }
+			aside = func(d *doc) bool { return names(d) && len(ix.matchNeeds(u, d).met) == 0 }
 		}
 	}
 	ranked := make([]candidate, len(cands))
@@ -142,7 +142,7 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			}
 		}
 		if aside(d) {
-			c.apply("about what the user only has, not what they ask for", asideFactor)
+			c.apply("names what the user only has, not what they ask for", asideFactor)
 		}
 		if len(runs) > 0 && ix.otherPlatform(runs, d.primary()) {
 			c.apply("recommends another platform than "+strings.Join(runs, ", ")+", which the user runs", otherPlatformFactor)

@@ -584,6 +584,7 @@ func TestSituationalFeatureGivesWay(t *testing.T) {
 		"pull through cache is on for docker hub, how do we scan the images for vulnerabilities?":     "scan",
 		"we have ecs exec enabled for debugging, how can our tasks run on graviton arm?":              "Graviton",
 		"we set up pod identity on the cluster last month, now we want spot nodes for the batch pods": "Spot",
+		"irsa is configured on our kubernetes cluster; next we want to schedule some windows pods":    "Windows",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(want) {
