@@ -123,7 +123,11 @@ func (b *Bot) postReply(ctx context.Context, channel, thread, after string, msg 
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
-	opts = append(opts, slack.MsgOptionMetadata(replyMetadata(marker)))
+	if form != "" {
+		form += "&" + replyMetadataField(marker)
+	} else {
+		opts = append(opts, slack.MsgOptionMetadata(replyMetadata(marker)))
+	}
 	b.out.send(ctx, &delivery{
 		lane: "channel:" + channel, channel: channel, kind: j.kind, received: j.received,
 		deadline: j.received.Add(b.opts.ReplyDeadline),

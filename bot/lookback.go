@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"sync"
 	"time"
 
@@ -173,6 +174,14 @@ func newMarker() string {
 // replyMetadata is the metadata that marks a reply.
 func replyMetadata(marker string) slack.SlackMetadata {
 	return slack.SlackMetadata{EventType: replyEventType, EventPayload: map[string]any{"reply": marker}}
+}
+
+// replyMetadataField is replyMetadata as an encoded form field, for a
+// reply whose other fields are encoded already: what slack-go would send,
+// without a JSON encoding on every reply. A marker is hexadecimal, so
+// nothing in it needs escaping in JSON.
+func replyMetadataField(marker string) string {
+	return "metadata=" + url.QueryEscape(`{"event_type":"`+replyEventType+`","event_payload":{"reply":"`+marker+`"}}`)
 }
 
 func isReply(m slack.Message, marker string) bool {

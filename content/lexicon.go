@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -150,6 +151,11 @@ type Cues struct {
 	// it meets a variant need (Fargate Spot for "something cheaper instead
 	// of Fargate").
 	Rejecting []string `yaml:"rejecting"`
+	// RejectingEarlier phrases are Rejecting ones that only reject a
+	// service named in an earlier clause ("… on Lambda. better option for
+	// steady traffic?"); in the clause that names services they weigh
+	// them ("is Fargate a better option than EC2?").
+	RejectingEarlier []string `yaml:"rejecting_earlier"`
 	// Spawns are verbs that, right before a Rejecting phrase (an article
 	// between them allowed), make the replacement something the service
 	// does rather than something the user wants: "ECS starts a
@@ -170,6 +176,11 @@ type Cues struct {
 	// Equivalence phrases ask for the AWS counterpart of something
 	// ("like", "equivalent", "coming from").
 	Equivalence []string `yaml:"equivalence"`
+	// Likeness phrases, among the Equivalence ones, ask for a counterpart
+	// only of another cloud's product named right next to them in their
+	// clause ("something like Cloud Run"), not in "like they had for VMs"
+	// or "save like 70%".
+	Likeness []string `yaml:"likeness"`
 	// Newcomer phrases say the user starts anew ("new project", "new
 	// account"): a service closed to new customers is not for them.
 	Newcomer []string `yaml:"newcomer"`
@@ -187,10 +198,18 @@ type Cues struct {
 	// Howto phrases mark a how-to or troubleshooting question ("how do I",
 	// "not working").
 	Howto []string `yaml:"howto"`
+	// Requests phrases make the clause they are in ask for what follows
+	// them, without a question mark ("now we need windows nodes").
+	Requests []string `yaml:"requests"`
 	// Inside phrases put what a how-to asks about inside the container
 	// itself ("inside a docker container", "in my Dockerfile"): with
 	// nothing about AWS in it, it is about containers in general.
 	Inside []string `yaml:"inside"`
+	// Process phrases are about what the application's own process or
+	// build does in any container ("ignores SIGTERM", "stdout buffered",
+	// "multi-stage build"): with nothing about AWS in the question, it is
+	// about containers in general whether or not it asks how.
+	Process []string `yaml:"process"`
 	// Departure phrases say the user is leaving AWS itself ("moving off
 	// AWS to Hetzner"); a phrase followed by an AWS name is about that
 	// service instead ("off AWS Beanstalk").
@@ -465,27 +484,41 @@ func strictYAML(fsys fs.FS, file string, v any, ps *Problems) *yaml.Node {
 		add(0, "%v", unwrapPath(err))
 		return nil
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		addYAMLError(file, err, ps)
-		return nil
-	}
-	if len(root.Content) == 0 {
-		add(1, "empty file")
-		return nil
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
+	top := withNode{v: v}
+	err = dec.Decode(&top)
+	switch {
+	case errors.Is(err, io.EOF):
+		add(1, "empty file")
+		return nil
+	case err != nil:
 		addYAMLError(file, err, ps)
 		// Unknown fields and type errors leave the rest decoded, so its
 		// other problems are found in the same run.
 		var te *yaml.TypeError
-		if !errors.As(err, &te) {
+		if !errors.As(err, &te) || top.node == nil {
 			return nil
 		}
 	}
-	return root.Content[0]
+	return top.node
+}
+
+// withNode decodes into v and keeps the top node, for positions, in one
+// parse. It uses the function form of UnmarshalYAML, so v is decoded by
+// the calling Decoder, with its KnownFields and duplicate-key checks.
+type withNode struct {
+	v    any
+	node *yaml.Node
+}
+
+func (w *withNode) UnmarshalYAML(unmarshal func(any) error) error {
+	var n nodeOf
+	if err := unmarshal(&n); err != nil {
+		return err
+	}
+	w.node = n.Node
+	return unmarshal(w.v)
 }
 
 // addYAMLError turns a yaml.v3 error into problems with file and line.
@@ -562,13 +595,13 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},
 		{"cues.leaving", lx.Cues.Leaving, false}, {"cues.leaving_next", lx.Cues.LeavingNext, false},
-		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
+		{"cues.failing", lx.Cues.Failing, false}, {"cues.rejecting", lx.Cues.Rejecting, false}, {"cues.rejecting_earlier", lx.Cues.RejectingEarlier, false}, {"cues.spawns", lx.Cues.Spawns, true}, {"cues.workaround", lx.Cues.Workaround, false}, {"cues.wishes", lx.Cues.Wishes, true}, {"cues.target", lx.Cues.Target, false}, {"cues.arrival", lx.Cues.Arrival, false},
 		{"cues.unable", lx.Cues.Unable, false}, {"cues.symptoms", lx.Cues.Symptoms, true},
 		{"cues.followup", lx.Cues.Followup, false},
-		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
+		{"cues.equivalence", lx.Cues.Equivalence, false}, {"cues.likeness", lx.Cues.Likeness, false}, {"cues.newcomer", lx.Cues.Newcomer, false}, {"cues.chatter", lx.Cues.Chatter, false},
 		{"cues.choice", lx.Cues.Choice, false},
 		{"cues.choice_weak", lx.Cues.ChoiceWeak, false},
-		{"cues.howto", lx.Cues.Howto, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.departure", lx.Cues.Departure, false},
+		{"cues.howto", lx.Cues.Howto, false}, {"cues.requests", lx.Cues.Requests, false}, {"cues.inside", lx.Cues.Inside, false}, {"cues.process", lx.Cues.Process, false}, {"cues.departure", lx.Cues.Departure, false},
 		{"cues.reference", lx.Cues.Reference, false}, {"beyond", lx.Beyond, false}, {"periods", lx.Periods, false},
 		{"outside.services", lx.Outside.Services, false}, {"outside.local", lx.Outside.Local, false},
 		{"outside.clouds", lx.Outside.Clouds, false}, {"outside.platforms", lx.Outside.Platforms, false}, {"outside.troubleshooting", lx.Outside.Troubleshooting, false},

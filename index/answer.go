@@ -111,7 +111,7 @@ type trace struct {
 // run takes a question through the five stages.
 func (ix *Index) run(ctx context.Context, q Query) (*trace, error) {
 	t := &trace{query: q}
-	t.norm = normalise(q.Text)
+	t.norm = normalise(q.Text, ix.lex.whole)
 	t.und = ix.understand(t.norm, q.History)
 	if len(t.und.units) > 0 {
 		var err error

@@ -79,12 +79,16 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	// puts a question in the domain, but not one about Lambda or EC2 alone,
 	// nor one about a product outside the domain ("NAT gateway data
 	// processing costs").
-	d.anchored = u.anchored || u.phrase != "" && !(len(u.named) > 0 && ix.weakOnly(u)) && !u.outside || len(u.named) > 0 && u.ownNeeds
+	// So does asking about a container service's feature by its name.
+	d.anchored = u.anchored || u.phrase != "" && !(len(u.named) > 0 && ix.weakOnly(u)) && !u.outside || len(u.named) > 0 && u.ownNeeds || ix.asksFeature(u)
 
 	switch {
 	// A service named with a need of its own ("lambdas over the 250MB
 	// limit for S3 based ones") is still in the domain.
-	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds && ix.requires(u)):
+	// So is one asking about a container service's feature by its name
+	// ("how do we run a service on managed instances?", with the tool the
+	// user deploys it with), unless that name is an outside product's too.
+	case u.outside && !ix.ownAnchored(u) && !ix.runs(u) && !(len(u.named) > 0 && u.ownNeeds && ix.requires(u)) && !ix.asksFeature(u):
 		d.reason = "names a product outside the domain and nothing about containers or compute"
 		return d
 	// "the eventbridge rule on s3 isn't triggering" troubleshoots another
@@ -134,6 +138,11 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 		return d
 	case u.howto && ix.inContainer(u):
 		d.reason = "a how-to about containers in general, asking nothing of an AWS service"
+		return d
+	// "python container logs not showing up, stdout buffered" is about
+	// the app's own process in any container, how-to or not.
+	case ix.lex.process.anywhere(u.words) && ix.inContainer(u):
+		d.reason = "about the application's own process in any container, asking nothing of an AWS service"
 		return d
 	}
 	share := 0.0
@@ -237,6 +246,26 @@ func (ix *Index) decide(u *understanding, ranked []candidate, question string) d
 	return d
 }
 
+// asksFeature reports whether the question names a feature of a
+// container service, in more than one word, in a clause that names no
+// outside product, and not only as what the user has: "how do we run a
+// service on managed instances?" is about ECS whatever tool deploys it,
+// while the blue/green cutover of a Route 53 routing policy is Route 53's.
+func (ix *Index) asksFeature(u *understanding) bool {
+	lx := ix.lex
+	outside := map[int]bool{}
+	for _, i := range lx.outside.find(u.words) {
+		outside[u.clause[i]] = true
+	}
+	for _, i := range lx.features.find(u.words) {
+		f, n := lx.features.longest(u.words[i:])
+		if n > 1 && !outside[u.clause[i]] && !slices.Contains(u.situational, f) {
+			return true
+		}
+	}
+	return false
+}
+
 // namesFeature reports whether the document names a feature the question
 // names or describes.
 func namesFeature(u *understanding, d *doc) bool {
@@ -310,12 +339,12 @@ func (ix *Index) generic(u *understanding) bool {
 }
 
 // inContainer reports whether the question works inside containers
-// themselves (cues.inside) and asks nothing of AWS: no AWS word or service, no request
+// themselves (cues.inside, cues.process) and asks nothing of AWS: no AWS word or service, no request
 // for a service, a move or a counterpart, and nothing it needs beyond what
 // the workload is ("cron jobs inside a docker container", "heap size for
 // a containerized spring boot app").
 func (ix *Index) inContainer(u *understanding) bool {
-	if !ix.lex.inside.anywhere(u.words) || u.aws || len(u.named) > 0 || u.asks || u.followup || u.moving || u.equivalent || ix.meansService(u) {
+	if !ix.lex.inside.anywhere(u.words) && !ix.lex.process.anywhere(u.words) || u.aws || len(u.named) > 0 || u.asks || u.followup || u.moving || u.equivalent || ix.meansService(u) {
 		return false
 	}
 	for _, n := range u.needs {

@@ -279,22 +279,25 @@ func (ix *Index) build() error {
 	// asks a field only for terms it has. They are analyzed word by word
 	// as the question is, so every term a question can ask for that Bleve
 	// indexed in a field is here.
+	for _, f := range fields {
+		ix.fieldTerms[f.name] = map[string]bool{}
+	}
 	for _, e := range all {
 		e.d.terms = map[string]bool{}
 		for name, v := range e.f {
 			set := ix.fieldTerms[name]
-			if set == nil {
-				set = map[string]bool{}
-				ix.fieldTerms[name] = set
-			}
 			for _, t := range ix.terms(v.(string)) {
 				set[t] = true
-				if !e.d.terms[t] {
-					ix.df[t]++
-				}
 				e.d.terms[t] = true
-				ix.known[t] = true
 			}
+		}
+		for t := range e.d.terms {
+			ix.df[t]++
+		}
+	}
+	for _, set := range ix.fieldTerms {
+		for t := range set {
+			ix.known[t] = true
 		}
 	}
 
@@ -391,7 +394,7 @@ func (ix *Index) build() error {
 		o.Services, o.Local, o.Clouds, o.Platforms, o.Troubleshooting, lx.Beyond} {
 		vocabText = append(vocabText, strings.Join(ps, " "))
 	}
-	ix.vocab = newVocabulary(append(vocabText, targetText...), targetText)
+	ix.vocab = newVocabulary(vocabText, targetText)
 	ix.frozen = true
 	if err := <-batched; err != nil {
 		return fmt.Errorf("index batch: %w", err)

@@ -423,3 +423,24 @@ func TestExplainTracesAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A pasted identifier is read as its words, the names the lexicon knows
+// kept whole within it.
+func TestIdentifierNames(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"what does the CloudFormationStackDrift check report": "cloudformation stack drift",
+		"attach AmazonECSTaskExecutionRolePolicy to the role": "amazon ecs task execution role policy",
+		"task stopped: CannotPullContainerError on fargate":   "cannotpullcontainererror",
+		"we need 16 vCPUs per task":                           "vcpus",
+	} {
+		ex, err := ix.Explain(context.Background(), index.Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ex, want) {
+			t.Errorf("Explain(%q) does not read %q", q, want)
+		}
+	}
+}

@@ -36,31 +36,37 @@ type lexicon struct {
 	leaveNext  phrases[struct{}]
 	failing    phrases[struct{}]
 	rejecting  phrases[struct{}]
-	target     phrases[struct{}]
-	arrival    phrases[struct{}]
-	unable     phrases[struct{}]
-	symptoms   map[string]bool
-	spawns     map[string]bool
-	workaround phrases[struct{}]
-	wishes     map[string]bool
-	followup   phrases[struct{}]
-	equivalent phrases[struct{}]
-	newcomer   phrases[struct{}]
-	chatter    phrases[struct{}]
-	choice     phrases[struct{}]
-	choiceWeak phrases[struct{}]
-	howto      phrases[struct{}]
-	inside     phrases[struct{}]
-	aws        phrases[struct{}]
-	awsShared  phrases[struct{}]
-	departure  phrases[struct{}]
-	outside    phrases[struct{}]
-	local      phrases[struct{}]
-	clouds     phrases[struct{}]
-	platforms  phrases[struct{}]
-	trouble    phrases[struct{}]
-	errorEnds  []string
-	features   phrases[string] // value: the feature's words, joined
+	// rejectingEarlier are rejecting phrases for a service named in an
+	// earlier clause only.
+	rejectingEarlier phrases[struct{}]
+	target           phrases[struct{}]
+	arrival          phrases[struct{}]
+	unable           phrases[struct{}]
+	symptoms         map[string]bool
+	spawns           map[string]bool
+	workaround       phrases[struct{}]
+	wishes           map[string]bool
+	followup         phrases[struct{}]
+	equivalent       phrases[struct{}]
+	likeness         phrases[struct{}]
+	newcomer         phrases[struct{}]
+	chatter          phrases[struct{}]
+	choice           phrases[struct{}]
+	choiceWeak       phrases[struct{}]
+	howto            phrases[struct{}]
+	requests         phrases[struct{}]
+	inside           phrases[struct{}]
+	process          phrases[struct{}]
+	aws              phrases[struct{}]
+	awsShared        phrases[struct{}]
+	departure        phrases[struct{}]
+	outside          phrases[struct{}]
+	local            phrases[struct{}]
+	clouds           phrases[struct{}]
+	platforms        phrases[struct{}]
+	trouble          phrases[struct{}]
+	errorEnds        []string
+	features         phrases[string] // value: the feature's words, joined
 	// described are the features' descriptions without "...", valued by
 	// the features they describe; describedBy those with it.
 	described   phrases[[]string]
@@ -227,6 +233,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.leaveNext = phraseSet(lx.Cues.LeavingNext)
 	c.failing = phraseSet(lx.Cues.Failing)
 	c.rejecting = phraseSet(lx.Cues.Rejecting)
+	c.rejectingEarlier = phraseSet(lx.Cues.RejectingEarlier)
 	c.target = phraseSet(lx.Cues.Target)
 	c.arrival = phraseSet(lx.Cues.Arrival)
 	c.unable = phraseSet(lx.Cues.Unable)
@@ -236,12 +243,15 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 	c.wishes = set(lx.Cues.Wishes)
 	c.followup = phraseSet(lx.Cues.Followup)
 	c.equivalent = phraseSet(lx.Cues.Equivalence)
+	c.likeness = phraseSet(lx.Cues.Likeness)
 	c.newcomer = phraseSet(lx.Cues.Newcomer)
 	c.chatter = phraseSet(lx.Cues.Chatter)
 	c.choice = phraseSet(lx.Cues.Choice)
 	c.choiceWeak = phraseSet(lx.Cues.ChoiceWeak)
 	c.howto = phraseSet(lx.Cues.Howto)
+	c.requests = phraseSet(lx.Cues.Requests)
 	c.inside = phraseSet(lx.Cues.Inside)
+	c.process = phraseSet(lx.Cues.Process)
 	c.beyond = phraseSet(lx.Beyond)
 	c.periods = phraseSet(lx.Periods)
 	c.outside = phraseSet(lx.Outside.Services)
@@ -464,6 +474,61 @@ func phraseWords(texts []string) [][]string {
 	return out
 }
 
+// describedAcross returns the words that open descriptions with "..."
+// begun in a clause before word at's that need the words of at's clause to
+// match ("app mesh" of "app mesh ... replacement" over "we use App Mesh.
+// what replaces it?"), as [start, end) pairs.
+func (lx *lexicon) describedAcross(ws []string, clause []int, at int) [][2]int {
+	start := at
+	for start > 0 && clause[start-1] == clause[at] {
+		start--
+	}
+	end := clauseEnd(clause, at)
+	var out [][2]int
+	for _, p := range lx.describedBy {
+		lead := slices.Index(p.words, "...")
+		for i := 0; i+lead <= start; i++ {
+			if ws[i] == p.words[0] && matchPattern(p.words, ws[i:end]) && !matchPattern(p.words, ws[i:start]) {
+				out = append(out, [2]int{i, i + lead})
+			}
+		}
+	}
+	return out
+}
+
+// counterpartAsked reports whether ws ask for the AWS counterpart of
+// something: an equivalence phrase, where a likeness one ("like") counts
+// only with another cloud's or platform's product right before it or a
+// few words after it in its clause ("a Cloud Run like service", "something like Cloud
+// Run").
+func (lx *lexicon) counterpartAsked(ws []string, clause []int) bool {
+	type product struct{ start, end int }
+	var products []product
+	for _, ps := range []*phrases[struct{}]{&lx.clouds, &lx.platforms} {
+		for _, s := range ps.find(ws) {
+			_, n := ps.longest(ws[s:])
+			products = append(products, product{s, s + n})
+		}
+	}
+	for _, at := range lx.equivalent.find(ws) {
+		_, k := lx.equivalent.longest(ws[at:])
+		if _, lk := lx.likeness.longest(ws[at:]); lk != k {
+			return true
+		}
+		for _, p := range products {
+			if clause[p.start] == clause[at] && (p.end == at || p.start >= at+k && p.start <= at+k+likenessReach) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// likenessReach is how many words may come between a likeness phrase and
+// the product it compares with ("like the elastic beanstalk worker tier");
+// "like we did for app engine" is how the user works, not a comparison.
+const likenessReach = 2
+
 // phraseSet makes a set of phrases without values.
 func phraseSet(texts []string) phrases[struct{}] {
 	var ps phrases[struct{}]
@@ -555,6 +620,14 @@ func (lx *lexicon) errorName(ws []string) bool {
 		}
 	}
 	return false
+}
+
+// whole reports whether an identifier is read as one word: an error
+// type's name ("CannotPullContainerError") or a name the lexicon has
+// ("TaskFailedToStart").
+func (lx *lexicon) whole(w string) bool {
+	ws := []string{w}
+	return lx.errorName(ws) || lx.aws.anywhere(ws) || lx.trouble.anywhere(ws) || lx.outside.anywhere(ws)
 }
 
 // spawned reports whether the cue at ws[at] is the object of a verb of

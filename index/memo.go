@@ -6,6 +6,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
@@ -38,11 +39,13 @@ func newMemoAnalyzer(config map[string]any, cache *registry.Cache) (analysis.Ana
 	if !ok || da.CharFilters != nil {
 		return a, nil // character filters read the whole text: nothing to remember
 	}
-	return &memoAnalyzer{tokenizer: da.Tokenizer, filters: da.TokenFilters, memo: map[string]memoTerm{}}, nil
+	_, ascii := da.Tokenizer.(*unicode.UnicodeTokenizer)
+	return &memoAnalyzer{tokenizer: da.Tokenizer, ascii: ascii, filters: da.TokenFilters, memo: map[string]memoTerm{}}, nil
 }
 
 type memoAnalyzer struct {
 	tokenizer analysis.Tokenizer
+	ascii     bool // the tokenizer is Bleve's unicode one: tokenizeASCII does its work on ASCII text
 	filters   []analysis.TokenFilter
 
 	mu   sync.RWMutex
@@ -61,7 +64,12 @@ type memoTerm struct {
 // Analyze returns what the custom analyzer with the same tokenizer and
 // filters returns for input.
 func (a *memoAnalyzer) Analyze(input []byte) analysis.TokenStream {
-	tokens := a.tokenizer.Tokenize(input)
+	var tokens analysis.TokenStream
+	if a.ascii && isASCII(input) {
+		tokens = tokenizeASCII(input)
+	} else {
+		tokens = a.tokenizer.Tokenize(input)
+	}
 	out := tokens[:0]
 	for _, t := range tokens {
 		a.mu.RLock()

@@ -264,9 +264,11 @@ type normalized struct {
 // maxWords bounds the work done for one question.
 const maxWords = 60
 
-// normalise is the first stage.
-func normalise(question string) normalized {
-	n := normalized{text: Normalize(question)}
+// normalise is the first stage. whole reports the identifiers to keep as
+// one word (an error type's name, a name the lexicon knows); nil keeps
+// none.
+func normalise(question string, whole func(string) bool) normalized {
+	n := normalized{text: splitIdentifiers(Normalize(question), whole)}
 	// A parenthesised aside is clauses of its own, and the words after it
 	// go on with the clause it interrupted: in "the packages (torch,
 	// scipy) are over 500 MB" the size is the packages'.
@@ -298,6 +300,90 @@ func normalise(question string) normalized {
 	}
 	n.quoted, n.host = quotedWords(n.text, len(n.words))
 	return n
+}
+
+// minIdentifierParts is how many capitalised parts make a word an
+// identifier to read as words: "CreatePullThroughCacheRule" is one, while
+// "CloudWatch" and "DynamoDB" are names.
+const minIdentifierParts = 3
+
+// splitIdentifiers writes the API and class names pasted in text
+// ("ManagedInstancesCapacityProvider") as the words they are made of
+// ("Managed Instances Capacity Provider"), except those whole keeps.
+func splitIdentifiers(text string, whole func(string) bool) string {
+	var b strings.Builder
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := text[start:end]
+		parts := camelParts(w)
+		if len(parts) >= minIdentifierParts && (whole == nil || !whole(strings.ToLower(w))) {
+			b.WriteString(strings.Join(joinKnown(parts, whole), " "))
+		} else {
+			b.WriteString(w)
+		}
+		start = -1
+	}
+	for i, r := range text {
+		if r < utf8.RuneSelf && isASCIIWordByte(byte(r)) && r != '_' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+		b.WriteRune(r)
+	}
+	flush(len(text))
+	return b.String()
+}
+
+// joinKnown joins again the runs of parts that make a name whole keeps:
+// "CloudFormationStack" is "CloudFormation Stack".
+func joinKnown(parts []string, whole func(string) bool) []string {
+	if whole == nil {
+		return parts
+	}
+	var out []string
+	for i := 0; i < len(parts); {
+		j := i + 1
+		for k := len(parts); k > i+1; k-- {
+			if whole(strings.ToLower(strings.Join(parts[i:k], ""))) {
+				j = k
+				break
+			}
+		}
+		out = append(out, strings.Join(parts[i:j], ""))
+		i = j
+	}
+	return out
+}
+
+// camelParts cuts a word at its case changes: before a capital after a
+// small letter or digit ("managedInstances", "Ec2Service") and before the
+// last capital of a run followed by two small letters or more
+// ("ECSService"), not by an acronym's plural ("vCPUs" is two parts).
+func camelParts(w string) []string {
+	var parts []string
+	start := 0
+	for i := 1; i < len(w); i++ {
+		c, prev := w[i], w[i-1]
+		if !isUpperASCII(c) {
+			continue
+		}
+		if !isUpperASCII(prev) || isLowerWord(w[i+1:]) {
+			parts = append(parts, w[start:i])
+			start = i
+		}
+	}
+	return append(parts, w[start:])
+}
+
+// isLowerWord reports whether s starts with two small letters.
+func isLowerWord(s string) bool {
+	return len(s) >= 2 && 'a' <= s[0] && s[0] <= 'z' && 'a' <= s[1] && s[1] <= 'z'
 }
 
 // quotedMaterial is a URL, an image reference or file path with a dotted

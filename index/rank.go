@@ -57,6 +57,21 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 	}) {
 		runs = slices.DeleteFunc(slices.Clone(wanted), func(s string) bool { return !runsOn(ix.lex.role(s)) })
 	}
+	// "we run ECS Anywhere boxes, can they run GPU workloads?": when some
+	// document meets what the asking clause needs, one naming a feature the
+	// user only has, meeting none of it, gives way to it.
+	aside := func(d *doc) bool { return false }
+	if u.askedNeed && len(u.situational) > 0 && len(positive) > 0 {
+		names := func(d *doc) bool {
+			return slices.ContainsFunc(u.situational, func(f string) bool { return slices.Contains(d.features, f) })
+		}
+		if slices.ContainsFunc(cands, func(c candidate) bool {
+			m := ix.matchNeeds(u, c.doc)
+			return len(m.met) > 0 && len(m.violated) == 0
+		}) {
+			aside = func(d *doc) bool { return names(d) && len(ix.matchNeeds(u, d).met) == 0 }
+		}
+	}
 	ranked := make([]candidate, len(cands))
 	copy(ranked, cands)
 	for i := range ranked {
@@ -107,10 +122,13 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 		// about ("managed node groups") chooses none of them, and one the
 		// user only says they have, while asking about something else,
 		// is not what they ask about.
+		// Nor, when the question asks for a need or another feature of its
+		// own, does naming it count at all.
 		if len(u.features) > 0 {
 			n, about := 0, 0
+			asksOther := u.askedNeed || len(u.situational) < len(u.features)
 			for _, f := range u.features {
-				if slices.Contains(d.features, f) {
+				if slices.Contains(d.features, f) && !(asksOther && slices.Contains(u.situational, f)) {
 					n++
 				}
 				if slices.Contains(d.about, f) && ix.heads[f] <= specificHeads && !slices.Contains(u.situational, f) {
@@ -122,6 +140,9 @@ func (ix *Index) rank(u *understanding, cands []candidate) []candidate {
 			} else if n > 0 {
 				c.apply("names "+strings.Join(u.features, ", "), 1+featureBoost*float64(n)/float64(len(u.features)))
 			}
+		}
+		if aside(d) {
+			c.apply("names what the user only has, not what they ask for", asideFactor)
 		}
 		if len(runs) > 0 && ix.otherPlatform(runs, d.primary()) {
 			c.apply("recommends another platform than "+strings.Join(runs, ", ")+", which the user runs", otherPlatformFactor)
@@ -391,6 +412,9 @@ const (
 	// otherPlatformFactor demotes another platform than the one a how-to
 	// or troubleshooting question runs.
 	otherPlatformFactor = 0.5
+	// asideFactor demotes a document about a feature the user only says
+	// they have, when another meets what they ask for.
+	asideFactor = 0.5
 	// choiceFactor demotes a document outside the services a question
 	// chooses among.
 	choiceFactor = 0.2

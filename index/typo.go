@@ -11,21 +11,27 @@ type vocabulary struct {
 	byLen map[int][]string // correction targets by length
 }
 
-func newVocabulary(all, targets []string) *vocabulary {
+// newVocabulary counts the words of texts and of targets, and takes the
+// words of targets as the correction targets.
+func newVocabulary(texts, targets []string) *vocabulary {
 	v := &vocabulary{freq: map[string]int{}, byLen: map[int][]string{}}
 	// words are slices of their text: the ones kept are cloned, so the
 	// vocabulary does not hold on to every text it was built from.
-	for _, t := range all {
+	count := func(w string) {
+		if _, ok := v.freq[w]; !ok {
+			w = strings.Clone(w)
+		}
+		v.freq[w]++
+	}
+	for _, t := range texts {
 		for _, w := range words(t) {
-			if _, ok := v.freq[w]; !ok {
-				w = strings.Clone(w)
-			}
-			v.freq[w]++
+			count(w)
 		}
 	}
 	seen := map[string]bool{}
 	for _, t := range targets {
 		for _, w := range words(t) {
+			count(w)
 			if !seen[w] {
 				w = strings.Clone(w)
 				seen[w] = true

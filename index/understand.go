@@ -98,8 +98,12 @@ type understanding struct {
 	// user has, while it asks about something else: "we set up the task
 	// role, now how do we autoscale on queue depth?".
 	situational []string
-	clause      []int
-	units       []unit
+	// askedNeed is set when a clause that asks expresses a need of its
+	// own ("how do we add gpu tasks?"): a situational feature's documents
+	// then get no preference at all.
+	askedNeed bool
+	clause    []int
+	units     []unit
 	// needs are the requirements the question expresses, each once;
 	// ownNeeds is set when some come from words other than a service's
 	// name ("GPUs", not "EC2 instances").
@@ -325,7 +329,7 @@ func (ix *Index) read(n normalized) understanding {
 	complained := lx.complained(ws, n.clause)
 	u.definition = lx.isDefinition(ws)
 	u.comparison = lx.comparison.anywhere(ws)
-	u.equivalent = lx.equivalent.anywhere(ws)
+	u.equivalent = lx.counterpartAsked(ws, n.clause)
 	u.asks = lx.choice.anywhere(ws)
 	u.choice = u.asks || lx.choiceWeak.anywhere(ws)
 	u.howto = lx.howto.anywhere(ws)
@@ -456,7 +460,7 @@ func (ix *Index) read(n normalized) understanding {
 
 // situational returns the features the question names only outside the
 // clauses that ask, when some clause asks: those ending in a question mark
-// or with a how-to, ability or choice cue. A feature whose words an asking
+// or with a how-to, choice or request cue or opening with an ability cue. A feature whose words an asking
 // clause says in another form ("can deletes replicate too?") is asked
 // about.
 func (ix *Index) situational(u *understanding, n normalized) []string {
@@ -468,13 +472,23 @@ func (ix *Index) situational(u *understanding, n normalized) []string {
 	for _, c := range n.asked {
 		asking[c] = true
 	}
-	for _, ps := range []*phrases[struct{}]{&lx.howto, &lx.ability, &lx.choice} {
+	for _, ps := range []*phrases[struct{}]{&lx.howto, &lx.ability, &lx.choice, &lx.requests} {
 		for _, i := range ps.find(u.words) {
+			// An ability cue asks where it opens its clause ("can they run
+			// GPUs"), not inside a statement ("service connect is set up").
+			if ps == &lx.ability && i > 0 && u.clause[i-1] == u.clause[i] {
+				continue
+			}
 			asking[u.clause[i]] = true
 		}
 	}
 	if len(asking) == 0 {
 		return nil
+	}
+	for _, un := range u.units {
+		if asking[un.clause] && len(un.needs) > 0 && un.service == "" && !un.negated && !un.situation {
+			u.askedNeed = true
+		}
 	}
 	asked := map[string]bool{} // terms of the asking clauses
 	for i, w := range u.words {
@@ -668,12 +682,13 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 	type cue struct {
 		at, k              int
 		failing, rejecting bool
+		earlier            bool // only for a service named in an earlier clause
 	}
 	var cues []cue
-	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing, &lx.rejecting} {
+	for _, ps := range []*phrases[struct{}]{&lx.leaving, &lx.failing, &lx.rejecting, &lx.rejectingEarlier} {
 		for _, at := range ps.find(u.words) {
 			_, k := ps.longest(u.words[at:])
-			cues = append(cues, cue{at, k, ps == &lx.failing, ps == &lx.rejecting})
+			cues = append(cues, cue{at, k, ps == &lx.failing, ps == &lx.rejecting || ps == &lx.rejectingEarlier, ps == &lx.rejectingEarlier})
 		}
 	}
 	for _, cu := range cues {
@@ -705,18 +720,41 @@ func (u *understanding) cues(ix *Index, negated []bool) {
 			}
 		}
 		c := u.clause[at]
-		best, dist := "", len(u.words)+1
+		best, dist, bestPos := "", len(u.words)+1, -1
+		if cu.earlier && slices.ContainsFunc(mentions, func(m mention) bool { return m.clause == c }) {
+			continue // "is fargate a better option than ec2?" weighs them
+		}
 		for _, m := range mentions {
 			if m.clause == c && m.pos < at+k+leaveNextReach+1 {
 				if d := abs(m.pos - at); d < dist {
-					best, dist = m.service, d
+					best, dist, bestPos = m.service, d, m.pos
 				}
 			}
+		}
+		// "someone says kubernetes … what if we go with ECS instead?":
+		// the service the user heads for is the replacement; the one
+		// named before it is what it replaces.
+		if cu.rejecting && bestPos >= 0 && bestPos < at && u.headsFor(lx, bestPos) {
+			for _, m := range mentions {
+				if m.pos < bestPos && m.service != best {
+					u.leaving = appendNew(u.leaving, m.service)
+					u.rejected = appendNew(u.rejected, m.service)
+					break
+				}
+			}
+			continue
 		}
 		// A short clause ("anything simpler?", "what instead?") is about
 		// the latest service named before it; a longer one names its own
 		// subject ("drop the NLB and use Service Connect instead").
-		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(ix, c) {
+		// "we use App Mesh between our ECS services. what do we lose
+		// when we move to the replacement?": an earlier clause and this
+		// one together describe a thing that is not a service ("app mesh
+		// ... replacement"); the cue is about that thing.
+		thing := slices.ContainsFunc(lx.describedAcross(u.words, u.clause, at), func(span [2]int) bool {
+			return !slices.ContainsFunc(mentions, func(m mention) bool { return m.pos >= span[0] && m.pos < span[1] })
+		})
+		if best == "" && u.contentWords(c) <= shortClause && !u.namesThing(ix, c) && !thing {
 			for _, m := range mentions {
 				if m.clause < c {
 					best = m.service
@@ -1085,7 +1123,7 @@ func (u *understanding) isFollowup(lx *lexicon) bool {
 func (ix *Index) recall(history []Turn) *conversation {
 	var ctx *conversation
 	for _, t := range history {
-		u := ix.read(normalise(t.Question))
+		u := ix.read(normalise(t.Question, ix.lex.whole))
 		if ctx != nil && u.isFollowup(ix.lex) {
 			ix.inherit(&u, ctx)
 		}
@@ -1450,6 +1488,18 @@ func (u *understanding) namesThing(ix *Index, c int) bool {
 				return true
 			}
 			prev = t
+		}
+	}
+	return false
+}
+
+// headsFor reports whether a target phrase ("go with", "switch to") comes
+// shortly before word i in its clause.
+func (u *understanding) headsFor(lx *lexicon, i int) bool {
+	for _, at := range lx.target.find(u.words) {
+		_, k := lx.target.longest(u.words[at:])
+		if at+k <= i && i <= at+k+leaveNextReach && u.clause[at] == u.clause[i] {
+			return true
 		}
 	}
 	return false

@@ -77,6 +77,12 @@ func TestRequirements(t *testing.T) {
 		{name: "a runner is not App Runner", q: "our jenkins runner on ecs fargate has no docker daemon for image builds", want: []string{"ec2"}, not: []string{"app-runner", "fargate"}},
 		{name: "where the user is heading leads", q: "we built everything on EKS with karpenter but are now thinking ECS on fargate instead, what carries over", want: []string{"ecs"}, not: []string{"eks"}},
 		{name: "a service named before unwanted servers", q: "we don't want to babysit the kubernetes control plane servers", want: []string{"eks"}},
+		{name: "a replacement for a thing described before the service", q: "App Mesh handles retries between our ECS services today. what is the replacement?", want: []string{"ecs"}, not: []string{"fargate"}},
+		{name: "the service picked instead replaces the one named before", q: "a consultant pushes kubernetes on us because everyone runs it. what work goes away if we pick ECS instead?", want: []string{"ecs"}, not: []string{"eks"}},
+		{name: "a negation stops at a condition", q: "our CTO wants kubernetes since everyone uses it. what do we stop worrying about if we switch to ECS instead?", want: []string{"ecs"}, not: []string{"eks"}},
+		{name: "'like' as a filler is no counterpart asked for", q: "our cloud run bill jumped like 40% last month, how do we see which service is the expensive one?"},
+		{name: "'like' comparing how the user works is no counterpart asked for", q: "we deploy to cloud run from github actions just like we did for app engine. how do we add a staging environment"},
+		{name: "'like' next to another cloud's product asks for its counterpart", q: "looking for something like google's cloud run", want: []string{"fargate"}},
 		{name: "negation reaches past small words", q: "I don't have the time to look after swarm or kubernetes, need something for 3 containers", not: []string{"eks"}, want: []string{}},
 		{name: "container words alone, nothing AWS", q: "helm rollback says release has no deployed releases"},
 		{name: "a tool and another product", q: "how to cache docker layers in github actions"},
@@ -388,6 +394,7 @@ func TestFeatureSpecific(t *testing.T) {
 		"on our windows ecs hosts the task role credentials never show up inside the app, the sdk falls back to the instance profile":                  "task role",
 		"we replicate ecr images to eu-west-1; how do we scan them for vulnerabilities there?":                                                         "image scanning",
 		"switching the cluster from self-managed node groups to eks auto mode; can I still make my own nodepool for graviton spot nodes?":              "Auto Mode",
+		"kubernetes shop, we just don't want to maintain karpenter. cheapest way to get the nodes managed?":                                            "Auto Mode",
 	} {
 		a := answer(t, ix, q)
 		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
@@ -536,5 +543,125 @@ func TestSituationalFeature(t *testing.T) {
 		if strings.Contains(ex, "what it is about") {
 			t.Errorf("Explain(%q) prefers a document about a feature the user only has", q)
 		}
+	}
+}
+
+// An API or class name pasted into a question is read as the words it is
+// made of: "CreatePullThroughCacheRule" names the pull through cache. An
+// error type's name stays one word.
+func TestIdentifierWords(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, feature := range map[string]string{
+		"terraform calls CreatePullThroughCacheRule for quay.io and it is rejected, which upstreams work?": "pull through cache",
+		"what does DeleteExpressGatewayService remove besides the ecs service itself?":                     "Express Mode",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !top.Contains(feature) {
+			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, feature)
+		}
+	}
+	for _, q := range []string{
+		"the task stopped with CannotPullContainerError, what does that mean on fargate?",
+	} {
+		if a := answer(t, ix, q); !a.Confident {
+			t.Errorf("Answer(%q) declined", q)
+		}
+	}
+}
+
+// A container service's feature asked about by its name puts a question
+// in the domain even next to the tool that deploys it, but not one the
+// feature's name shares a clause with an outside product in.
+func TestFeatureAnchors(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"we write everything in pulumi. how do we move the cluster's services onto managed instances?": true,
+		"how do I set a Route 53 failover record for a canary deployment":                              false,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
+
+// When the user says they have one feature and asks for a need or another
+// feature, the answer is about what they ask for: a document about what
+// they have gives way to one that meets it.
+func TestSituationalFeatureGivesWay(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, want := range map[string]string{
+		"service connect is already wired up across our apps; how do we put a few tasks on gpus?":     "GPU",
+		"pull through cache is on for docker hub, how do we scan the images for vulnerabilities?":     "scan",
+		"we have ecs exec enabled for debugging, how can our tasks run on graviton arm?":              "Graviton",
+		"we set up pod identity on the cluster last month, now we want spot nodes for the batch pods": "Spot",
+		"irsa is configured on our kubernetes cluster; next we want to schedule some windows pods":    "Windows",
+	} {
+		a := answer(t, ix, q)
+		if top := a.Top(); !a.Confident || top == nil || !top.Contains(want) {
+			t.Errorf("Answer(%q) = %+v, want a top answer naming %q", q, top, want)
+		}
+	}
+}
+
+// A question about what the application's own process or build does in
+// any container (signals, output buffering, build stages), with nothing
+// about AWS in it, is declined whether or not it asks how; the same
+// behaviour on a named AWS service, or a request for somewhere to run, is
+// answered.
+func TestProcessInContainer(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"ruby worker in docker never flushes its output, is it buffered?":                               false,
+		"java process runs as pid 1 in the container and never reaps zombie processes":                  false,
+		"our flask container exits instantly after docker stop, no graceful shutdown":                   false,
+		"best base for a distroless image with a rust binary":                                           false,
+		"our ecs tasks on fargate spot ignore sigterm and get killed, what do we do?":                   true,
+		"fargate task logs never reach cloudwatch, the python output seems buffered":                    true,
+		"multi-stage build to shrink the lambda container image under 10 gb":                            true,
+		"we need a place to run our containerized go api with sigterm draining, serverless if possible": true,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
+
+// The Copilot CLI's own nouns ("copilot worker services", "copilot env")
+// say a question is about AWS, while another product's "copilot" does not.
+func TestCopilotNouns(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"two copilot worker services read from one queue and sit idle most of the day, how can they scale down to nothing?": true,
+		"github copilot keeps writing broken dockerfiles, any tips?":                                                        false,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
+
+// Asking for a better option in a clause of its own wants the service
+// named before replaced; asking whether one service is a better option
+// than another weighs them.
+func TestBetterOption(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, avoid := range map[string]string{
+		"our django app sits on app runner and the bill keeps growing with steady load. better option for that?": "app-runner",
+		"lambda functions behind api gateway, costs climbing with constant traffic, anything better?":            "lambda",
+	} {
+		a := answer(t, ix, q)
+		top := a.Top()
+		if !a.Confident || top == nil || slices.Contains(top.Services, avoid) {
+			t.Errorf("Answer(%q) = %+v, want a confident answer without %s", q, top, avoid)
+		}
+	}
+	if a := answer(t, ix, "would app runner be a better option than ecs for a tiny internal tool?"); !a.Confident || a.Top() == nil || !slices.Contains(a.Top().Services, "app-runner") {
+		t.Errorf("a comparison of two named services drops one of them: %+v", a.Top())
 	}
 }

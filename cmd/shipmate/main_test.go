@@ -294,6 +294,10 @@ func TestEvalBars(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
 		}
 	}
+	out, _, err = runCmd(t, nil, "", "eval", "--figures", file)
+	if err != nil || !strings.Contains(out, "precision@1   50.0%") || strings.Contains(out, "want lambda") || strings.Contains(out, "registry") {
+		t.Errorf("eval --figures = %q, %v; want the figures and no misses", out, err)
+	}
 	if _, _, err := runCmd(t, nil, "", "eval", "--min-precision", "0.9", file); err == nil {
 		t.Error("eval --min-precision 0.9 at 50% = nil error, want failure")
 	}

@@ -160,6 +160,7 @@ func cmdEval(ctx context.Context, e env) error {
 	fs := e.flags()
 	minP := fs.Float64("min-precision", 0, "exit 1 if precision@1 is below this (0-1 or a percentage)")
 	minA := fs.Float64("min-abstain", 0, "exit 1 if the share of out-of-domain questions declined is below this (0-1 or a percentage)")
+	figures := fs.Bool("figures", false, "print the figures only, not the misses (for a blind set, whose questions nobody should read)")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
@@ -183,6 +184,9 @@ func cmdEval(ctx context.Context, e env) error {
 	r, err := ix.Evaluate(ctx, set)
 	if err != nil {
 		return err
+	}
+	if *figures {
+		r.Misses = nil
 	}
 	r.Write(e.stdout)
 	var failed []string

@@ -160,8 +160,14 @@ func (s *Server) readCall(r *http.Request, method string) (Call, string) {
 		if err != nil {
 			slackErr = "invalid_form_data"
 		}
+		// A key or value that needed no unescaping is a slice of the body's
+		// text: each is copied, so that what a record or a stored message keeps
+		// of a call does not keep its whole body.
 		for k, v := range form {
-			c.Params[k] = append(c.Params[k], v...)
+			k = strings.Clone(k)
+			for _, x := range v {
+				c.Params[k] = append(c.Params[k], strings.Clone(x))
+			}
 		}
 	case "multipart/form-data":
 		form, err := multipart.NewReader(bytes.NewReader(body), ctParams["boundary"]).ReadForm(maxBody)
