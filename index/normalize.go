@@ -116,6 +116,14 @@ func truncateRunes(s string, n int) string {
 // punctuation splits ("ci/cd" → "ci", "cd"); "w/o" and "w/" are read as
 // "without" and "with".
 func words(s string) []string {
+	if ws, ok := asciiWords(s); ok {
+		return ws
+	}
+	return unicodeWords(s)
+}
+
+// unicodeWords is words for any text.
+func unicodeWords(s string) []string {
 	apostrophe := hasApostrophe(s)
 	if apostrophe {
 		s = dropAcronymPossessives(s)
@@ -160,6 +168,65 @@ func words(s string) []string {
 		}
 	}
 	return ws
+}
+
+// asciiWords is words for ASCII text without "w/" (most of what the
+// knowledge base and the questions say), in one pass over the bytes: only
+// a word with a capital in it is copied to be lowercased, not the whole
+// text. ok is false for other text. FuzzWords compares it with
+// unicodeWords.
+func asciiWords(s string) (ws []string, ok bool) {
+	apostrophe := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80:
+			return nil, false
+		case c == '\'':
+			apostrophe = true
+		case c == '/' && i > 0 && (s[i-1] == 'w' || s[i-1] == 'W'):
+			return nil, false
+		}
+	}
+	if apostrophe {
+		s = strings.ReplaceAll(dropAcronymPossessives(s), "'", "")
+	}
+	ws = make([]string, 0, len(s)/5+1)
+	start, upper := -1, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		in := 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		if 'A' <= c && c <= 'Z' {
+			in, upper = true, true
+		}
+		if !in && c == '.' && i > 0 && '0' <= s[i-1] && s[i-1] <= '9' && i+1 < len(s) && '0' <= s[i+1] && s[i+1] <= '9' {
+			in = true
+		}
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			ws = append(ws, lowerWord(s[start:i], upper))
+			start, upper = -1, false
+		}
+	}
+	if start >= 0 {
+		ws = append(ws, lowerWord(s[start:], upper))
+	}
+	for i := 0; i < len(ws); i++ {
+		if n, unit, ok := cutQuantity(ws[i]); ok {
+			ws = slices.Insert(ws, i+1, unit)
+			ws[i] = n
+			i++
+		}
+	}
+	return ws, true
+}
+
+func lowerWord(w string, upper bool) string {
+	if upper {
+		return strings.ToLower(w)
+	}
+	return w
 }
 
 // cutQuantity splits a number followed by letters ("180mb", "2gb", "16vcpu")
