@@ -216,16 +216,22 @@ var fields = []struct {
 
 func (ix *Index) build() error {
 	batch := ix.bleve.NewBatch()
+	// Each text is split into words once: a document's fields, its
+	// vocabulary, what it says and its headline share them.
 	type indexed struct {
-		d *doc
-		f map[string]any
+		d        *doc
+		f        map[string]any
+		w        map[string][]string // each field's words
+		says     []string            // the words of d.says()
+		headline []string            // the words of d.headline()
 	}
 	var all []indexed
-	add := func(d *doc, f map[string]any) error {
-		ix.docs[d.id] = d
-		all = append(all, indexed{d, f})
-		return batch.Index(d.id, f)
+	add := func(e indexed) error {
+		ix.docs[e.d.id] = e.d
+		all = append(all, e)
+		return batch.Index(e.d.id, e.f)
 	}
+	var vocabWords [][]string
 	// Typos are corrected only into the words that name things in the
 	// domain (keywords, titles, service names, lexicon phrases), never into
 	// ordinary words of the body text: "falls" must not become "fills".
@@ -246,10 +252,16 @@ func (ix *Index) build() error {
 			"keywords": strings.Join(s.Keywords, "\n") + "\n" + ix.serviceNames(s.Use),
 			"body":     s.Answer + "\n" + s.Because + "\n" + strings.Join(consider, "\n"),
 		}
-		if err := add(d, f); err != nil {
+		need, examples, answer, because := words(s.Need), words(strings.Join(s.Examples, "\n")), words(s.Answer), words(s.Because)
+		e := indexed{d: d, f: f, w: map[string][]string{
+			"need":     slices.Concat(need, examples),
+			"keywords": words(f["keywords"].(string)),
+			"body":     slices.Concat(answer, because, words(strings.Join(consider, "\n"))),
+		}, says: slices.Concat(answer, because, words(d.saysRest())), headline: answer}
+		if err := add(e); err != nil {
 			return fmt.Errorf("index scenario %s: %w", s.ID, err)
 		}
-		vocabText = append(vocabText, s.Need, s.Answer, s.Because, strings.Join(s.Examples, " "))
+		vocabWords = append(vocabWords, need, answer, because, examples)
 		targetText = append(targetText, strings.Join(s.Keywords, " "))
 	}
 	for i := range ix.base.Notes {
@@ -265,10 +277,16 @@ func (ix *Index) build() error {
 			"keywords": strings.Join(n.Keywords, "\n") + "\n" + ix.serviceNames(n.Services),
 			"body":     n.Body,
 		}
-		if err := add(d, f); err != nil {
+		title, body := words(n.Title), words(n.Body)
+		e := indexed{d: d, f: f, w: map[string][]string{
+			"need":     title,
+			"keywords": words(f["keywords"].(string)),
+			"body":     body,
+		}, says: slices.Concat(title, body, words(d.saysRest())), headline: title}
+		if err := add(e); err != nil {
 			return fmt.Errorf("index note %s: %w", n.ID, err)
 		}
-		vocabText = append(vocabText, n.Body)
+		vocabWords = append(vocabWords, body)
 		targetText = append(targetText, n.Title, strings.Join(n.Keywords, " "))
 	}
 	// Bleve indexes the batch while this goroutine works out what the
@@ -284,9 +302,9 @@ func (ix *Index) build() error {
 	}
 	for _, e := range all {
 		e.d.terms = map[string]bool{}
-		for name, v := range e.f {
+		for name, ws := range e.w {
 			set := ix.fieldTerms[name]
-			for _, t := range ix.terms(v.(string)) {
+			for _, t := range ix.termsOf(ws) {
 				set[t] = true
 				e.d.terms[t] = true
 			}
@@ -303,9 +321,9 @@ func (ix *Index) build() error {
 
 	lx := ix.base.Lexicon
 	ix.lex = compileLexicon(lx, ix.base.Capabilities)
-	for _, d := range ix.docs {
-		d.features = ix.lex.featuresIn(words(d.says()))
-		d.about = ix.lex.featuresIn(words(d.headline()))
+	for _, e := range all {
+		e.d.features = ix.lex.featuresIn(e.says)
+		e.d.about = ix.lex.featuresIn(e.headline)
 	}
 	ix.heads = map[string]int{}
 	for _, d := range ix.docs {
@@ -394,7 +412,7 @@ func (ix *Index) build() error {
 		o.Services, o.Local, o.Clouds, o.Platforms, o.Troubleshooting, lx.Beyond} {
 		vocabText = append(vocabText, strings.Join(ps, " "))
 	}
-	ix.vocab = newVocabulary(vocabText, targetText)
+	ix.vocab = newVocabulary(vocabWords, vocabText, targetText)
 	ix.frozen = true
 	if err := <-batched; err != nil {
 		return fmt.Errorf("index batch: %w", err)
@@ -421,7 +439,11 @@ func (ix *Index) addPhrases(keywords []string, weak map[string]bool) {
 // own words cost a map lookup afterwards; New does this before the index is
 // shared, and afterwards the cache is only read.
 func (ix *Index) terms(text string) []string {
-	ws := words(text)
+	return ix.termsOf(words(text))
+}
+
+// termsOf is terms for text already split into words.
+func (ix *Index) termsOf(ws []string) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		out = append(out, ix.wordTerms(w)...)
@@ -500,17 +522,26 @@ func (d *doc) headline() string {
 }
 
 func (d *doc) says() string {
+	var lead string
+	if s := d.scenario; s != nil {
+		lead = s.Answer + " " + s.Because
+	} else if d.note != nil {
+		lead = d.note.Title + " " + d.note.Body
+	}
+	return lead + d.saysRest()
+}
+
+// saysRest is what says adds to a scenario's recommendation and reasons,
+// or to a note's title and body: each part after a space.
+func (d *doc) saysRest() string {
 	var b strings.Builder
 	if s := d.scenario; s != nil {
-		b.WriteString(s.Answer + " " + s.Because)
 		for _, a := range s.Consider {
 			b.WriteString(" " + a.When + " " + strings.Join(a.Use, " "))
 		}
 		if d.note != nil {
 			b.WriteString(" " + d.note.Title)
 		}
-	} else if d.note != nil {
-		b.WriteString(d.note.Title + " " + d.note.Body)
 	}
 	for _, c := range d.caveats {
 		b.WriteString(" " + c)

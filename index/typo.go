@@ -11,9 +11,10 @@ type vocabulary struct {
 	byLen map[int][]string // correction targets by length
 }
 
-// newVocabulary counts the words of texts and of targets, and takes the
-// words of targets as the correction targets.
-func newVocabulary(texts, targets []string) *vocabulary {
+// newVocabulary counts the words of lists (texts already split), of texts
+// and of targets, and takes the words of targets as the correction
+// targets.
+func newVocabulary(lists [][]string, texts, targets []string) *vocabulary {
 	v := &vocabulary{freq: map[string]int{}, byLen: map[int][]string{}}
 	// words are slices of their text: the ones kept are cloned, so the
 	// vocabulary does not hold on to every text it was built from.
@@ -22,6 +23,11 @@ func newVocabulary(texts, targets []string) *vocabulary {
 			w = strings.Clone(w)
 		}
 		v.freq[w]++
+	}
+	for _, ws := range lists {
+		for _, w := range ws {
+			count(w)
+		}
 	}
 	for _, t := range texts {
 		for _, w := range words(t) {
