@@ -665,3 +665,16 @@ func TestBetterOption(t *testing.T) {
 		t.Errorf("a comparison of two named services drops one of them: %+v", a.Top())
 	}
 }
+
+// Pointing a workload at a service "instead" heads for that service and
+// replaces the one named earlier; "so" ends a negation's clause.
+func TestPointAtInstead(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	q := "the render workers need GPUs and fargate can't give them any, so is it fine to point them at ECS Managed Instances instead? standalone tasks too?"
+	a := answer(t, ix, q)
+	top := a.Top()
+	if !a.Confident || top == nil || !slices.Contains(top.Services, "ecs") || slices.Contains(top.Services, "eks") {
+		t.Errorf("Answer(%q) = %+v, want a confident ECS answer", q, top)
+	}
+}
