@@ -678,3 +678,19 @@ func TestPointAtInstead(t *testing.T) {
 		t.Errorf("Answer(%q) = %+v, want a confident ECS answer", q, top)
 	}
 }
+
+// "Spot" alone is as often about EC2 purchasing as about Spot capacity for
+// containers: an exam question weighing EC2 purchase options is declined,
+// Spot for ECS services or EKS nodes is answered.
+func TestSpotPurchasing(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	for q, answered := range map[string]bool{
+		"SAA-C03: a render farm on EC2 runs overnight and interruptions are fine. reserved instances, dedicated hosts or spot blocks, which purchase option is cheapest?": false,
+		"can our ECS services use spot capacity to save money on the workers?":                                                                                            true,
+	} {
+		if a := answer(t, ix, q); a.Confident != answered {
+			t.Errorf("Answer(%q).Confident = %v, want %v", q, a.Confident, answered)
+		}
+	}
+}
