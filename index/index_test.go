@@ -444,3 +444,25 @@ func TestIdentifierNames(t *testing.T) {
 		}
 	}
 }
+
+// "isn't supported" states a limitation of something, not a wish of the
+// user's: what follows it is still needed.
+func TestUnsupportedIsALimit(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	q := "our old runbook says fargate spot isn't supported for graviton tasks. still the case in 2026?"
+	out, err := ix.Explain(context.Background(), index.Query{Text: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := ""
+	for l := range strings.SplitSeq(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "needs:") {
+			line = l
+			break
+		}
+	}
+	if !strings.Contains(line, `arm ("`) || strings.Contains(line, "not arm") {
+		t.Errorf("Explain(%q) needs = %q, want arm needed", q, line)
+	}
+}
