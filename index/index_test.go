@@ -466,3 +466,15 @@ func TestUnsupportedIsALimit(t *testing.T) {
 		t.Errorf("Explain(%q) needs = %q, want arm needed", q, line)
 	}
 }
+
+// Tasks stopped in a loop by failing load balancer health checks while
+// they start are answered with the service's health check grace period.
+func TestHealthCheckGracePeriod(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	q := "fargate tasks behind the alb get marked unhealthy and stopped while the app is still booting, then ecs starts new ones in a loop. how do we stop that?"
+	a := answer(t, ix, q)
+	if top := a.Top(); !a.Confident || top == nil || top.ID != "ecs-tasks-fail-load-balancer-health-checks" {
+		t.Errorf("Answer(%q) = %+v, want the health check grace period scenario", q, top)
+	}
+}
