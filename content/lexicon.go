@@ -91,6 +91,10 @@ type Negation struct {
 	// kubernetes"), which that Cancel word does not turn into a limitation.
 	Speakers  []string `yaml:"speakers"`
 	Practices []string `yaml:"practices"`
+	// Lacks are verbs of having: a negating word right after one of them,
+	// itself right after a service's name, states what the service lacks
+	// ("fargate has no GPUs"), not what the user does without.
+	Lacks []string `yaml:"lacks"`
 	// Amounts are phrases in which a negating word is a number ("down to
 	// zero", "scale from zero"): it negates nothing.
 	Amounts []string `yaml:"amounts"`
@@ -590,7 +594,7 @@ func checkLexicon(b *Base, root *yaml.Node) Problems {
 		{"features", lx.Features, false},
 		{"negation.words", lx.Negation.Words, true}, {"negation.breaks", lx.Negation.Breaks, true},
 		{"negation.cancel", lx.Negation.Cancel, true},
-		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.practices", lx.Negation.Practices, true}, {"negation.amounts", lx.Negation.Amounts, false},
+		{"negation.speakers", lx.Negation.Speakers, true}, {"negation.practices", lx.Negation.Practices, true}, {"negation.lacks", lx.Negation.Lacks, true}, {"negation.amounts", lx.Negation.Amounts, false},
 		{"negation.places", lx.Negation.Places, true}, {"negation.existential", lx.Negation.Existential, false}, {"negation.complaints", lx.Negation.Complaints, true},
 		{"cues.definition", lx.Cues.Definition, false}, {"cues.comparison", lx.Cues.Comparison, false},
 		{"cues.ability", lx.Cues.Ability, false}, {"cues.doubt", lx.Cues.Doubt, false},

@@ -478,3 +478,20 @@ func TestHealthCheckGracePeriod(t *testing.T) {
 		t.Errorf("Answer(%q) = %+v, want the health check grace period scenario", q, top)
 	}
 }
+
+// A service that "has no" something lacks it; the user still needs it.
+// "the team has no kubernetes experience" still does without Kubernetes.
+func TestServiceLacks(t *testing.T) {
+	t.Parallel()
+	ix := newIndex(t)
+	q := "lambda has no gpus and our inference needs one, what now?"
+	a := answer(t, ix, q)
+	if top := a.Top(); !a.Confident || top == nil || !slices.Contains(top.Services, "ec2") || slices.Contains(top.Services, "lambda") {
+		t.Errorf("Answer(%q) = %+v, want a confident answer on EC2 GPUs", q, top)
+	}
+	q = "the team has no kubernetes experience, where should our containers run?"
+	b := answer(t, ix, q)
+	if top := b.Top(); top == nil || slices.Contains(top.Services, "eks") {
+		t.Errorf("Answer(%q) = %+v, want no EKS", q, top)
+	}
+}

@@ -22,6 +22,7 @@ type lexicon struct {
 	cancel     map[string]bool
 	speakers   map[string]bool
 	practices  map[string]bool
+	lacks      map[string]bool
 	amounts    phrases[struct{}]
 	places     map[string]bool
 	exists     [][]string
@@ -166,6 +167,7 @@ func compileLexicon(lx *content.Lexicon, caps []content.Capability) *lexicon {
 		breaks:     set(lx.Negation.Breaks),
 		cancel:     set(lx.Negation.Cancel),
 		speakers:   set(lx.Negation.Speakers),
+		lacks:      set(lx.Negation.Lacks),
 		practices:  set(lx.Negation.Practices),
 		amounts:    phraseSet(lx.Negation.Amounts),
 		places:     set(lx.Negation.Places),

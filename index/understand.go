@@ -321,7 +321,7 @@ func (ix *Index) read(n normalized) understanding {
 	}
 	u.words = ws
 	u.features = lx.featuresIn(ws)
-	negated := lx.negations(ws, n.clause, func(w string) bool { return len(ix.wordTerms(w)) > 0 })
+	negated := lx.negations(ws, n.clause, func(w string) bool { return len(ix.wordTerms(w)) > 0 }, func(w string) bool { return ix.namesService(ix.wordTerms(w)) })
 	// "an IAM role per pod without the OIDC provider" names Pod Identity
 	// as well as "pod identity" does.
 	described := lx.describedIn(ws, n.clause, negated, u.features)
@@ -1263,8 +1263,9 @@ func (lx *lexicon) isDefinition(ws []string) bool {
 // negations marks the words a negating word covers: the words after it, up
 // to the lexicon's reach or the end of its clause. Only words with meaning
 // count towards the reach: in "don't have the time to babysit swarm or
-// kubernetes", "the" and "to" do not.
-func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) bool) []bool {
+// kubernetes", "the" and "to" do not. A service that "has no" something
+// (service reports a word naming one) lacks it: that negates nothing.
+func (lx *lexicon) negations(ws []string, clause []int, meaningful, service func(string) bool) []bool {
 	out := make([]bool, len(ws))
 	// "drop to zero when idle": the zero is a number, negating nothing.
 	amount := make([]bool, len(ws))
@@ -1301,6 +1302,10 @@ func (lx *lexicon) negations(ws []string, clause []int, meaningful func(string) 
 			// on ECS yet" says nothing against ECS.
 			own := i > 0 && lx.speakers[ws[i-1]] && i+2 < len(ws) && lx.practices[ws[i+1]] && meaningful(ws[i+2])
 			if i+1 < len(ws) && lx.cancel[ws[i+1]] && !own {
+				reach = 0
+			}
+			// "fargate has no GPUs" states Fargate's limit.
+			if i >= 2 && lx.lacks[ws[i-1]] && service(ws[i-2]) {
 				reach = 0
 			}
 			continue
