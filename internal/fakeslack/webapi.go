@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,6 +41,17 @@ type Call struct {
 	// AfterProcessing the call took effect (Error is ""), but the client got
 	// a late answer, a failure or none.
 	Fault *Fault
+
+	// parts is the content of a chat.* call, read when the call arrives,
+	// before the server's lock is taken for it.
+	parts *parts
+}
+
+// parts is what messageParts makes of a chat.* call.
+type parts struct {
+	text    string
+	blocks  []json.RawMessage
+	errCode string
 }
 
 // Param returns a parameter by name: a query or form field, or a field of the
@@ -191,6 +203,12 @@ func (s *Server) readCall(r *http.Request, method string) (Call, string) {
 	} else {
 		c.Token = c.Params.Get("token")
 	}
+	if strings.HasPrefix(method, "chat.") {
+		// Read here, not under the lock every call is answered with: a
+		// reply's blocks are kilobytes of JSON.
+		p := s.readParts(c)
+		c.parts = &p
+	}
 	return c, slackErr
 }
 
@@ -262,7 +280,7 @@ func (s *Server) slimLocked(c Call) Call {
 	if !s.cfg.slim {
 		return c
 	}
-	c.Body, c.JSON = nil, nil
+	c.Body, c.JSON, c.parts = nil, nil, nil
 	p := make(url.Values, len(c.Params))
 	for k, v := range c.Params {
 		if k != "blocks" && k != "text" && k != "attachments" {
@@ -382,42 +400,67 @@ func (s *Server) connectionsOpenLocked() map[string]any {
 // messageParts validates the content of a chat.* call, returning the Slack
 // error if it is unusable.
 // Blocks are checked to be a JSON array of at most 50 values and kept as
-// they came (json.RawMessage): a load run posts thousands of them.
-func messageParts(c Call) (text string, blocks []json.RawMessage, errCode string) {
-	text = c.Param("text")
-	if raw := c.Param("blocks"); raw != "" {
-		var ok bool
-		if blocks, ok = splitArray([]byte(raw)); !ok || len(blocks) > 50 {
-			return "", nil, "invalid_blocks"
-		}
+// they came (json.RawMessage): a load run posts thousands of them. Under
+// WithSlimRecords they are checked and counted, not kept.
+func (s *Server) messageParts(c Call) (text string, blocks []json.RawMessage, errCode string) {
+	p := c.parts
+	if p == nil {
+		q := s.readParts(c)
+		p = &q
 	}
-	if text == "" && len(blocks) == 0 && c.Param("attachments") == "" {
-		return "", nil, "no_text"
-	}
-	return text, blocks, ""
+	return p.text, p.blocks, p.errCode
 }
 
-// splitArray splits a JSON array into its elements without decoding them.
-func splitArray(b []byte) ([]json.RawMessage, bool) {
-	dec := jsontext.NewDecoder(bytes.NewReader(b))
+func (s *Server) readParts(c Call) parts {
+	text := c.Param("text")
+	var blocks []json.RawMessage
+	n := 0
+	if raw := c.Param("blocks"); raw != "" {
+		var ok bool
+		if blocks, n, ok = splitArray([]byte(raw), !s.cfg.slim); !ok || n > 50 {
+			return parts{errCode: "invalid_blocks"}
+		}
+	}
+	if text == "" && n == 0 && c.Param("attachments") == "" {
+		return parts{errCode: "no_text"}
+	}
+	return parts{text: text, blocks: blocks}
+}
+
+// decoders are the JSON decoders splitArray reads with, reused.
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewReader(nil)) }}
+
+// splitArray splits a JSON array into its elements without decoding them,
+// and counts them; with keep false it only counts.
+func splitArray(b []byte, keep bool) ([]json.RawMessage, int, bool) {
+	dec := decoders.Get().(*jsontext.Decoder)
+	dec.Reset(bytes.NewReader(b))
+	defer func() {
+		dec.Reset(bytes.NewReader(nil)) // not to keep b
+		decoders.Put(dec)
+	}()
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
-		return nil, false
+		return nil, 0, false
 	}
 	var out []json.RawMessage
+	n := 0
 	for dec.PeekKind() != ']' {
 		v, err := dec.ReadValue()
 		if err != nil {
-			return nil, false
+			return nil, 0, false
 		}
-		out = append(out, json.RawMessage(v.Clone()))
+		n++
+		if keep {
+			out = append(out, json.RawMessage(v.Clone()))
+		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return nil, false
+		return nil, 0, false
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return nil, false // trailing data
+		return nil, 0, false // trailing data
 	}
-	return out, true
+	return out, n, true
 }
 
 func (s *Server) botMessage(text string, blocks []json.RawMessage, ts string) map[string]any {
@@ -444,7 +487,7 @@ func (s *Server) postMessageLocked(c Call) map[string]any {
 	if channel == "" {
 		return fail("channel_not_found")
 	}
-	text, blocks, errCode := messageParts(c)
+	text, blocks, errCode := s.messageParts(c)
 	if errCode != "" {
 		return fail(errCode)
 	}
@@ -471,7 +514,7 @@ func (s *Server) postEphemeralLocked(c Call) map[string]any {
 	if c.Param("user") == "" {
 		return fail("user_not_in_channel")
 	}
-	if _, _, errCode := messageParts(c); errCode != "" {
+	if _, _, errCode := s.messageParts(c); errCode != "" {
 		return fail(errCode)
 	}
 	// Ephemeral messages are not stored: Slack cannot update or delete them.
@@ -487,7 +530,7 @@ func (s *Server) updateLocked(c Call) map[string]any {
 	if !ok {
 		return fail("message_not_found")
 	}
-	text, blocks, errCode := messageParts(c)
+	text, blocks, errCode := s.messageParts(c)
 	if errCode != "" {
 		return fail(errCode)
 	}
