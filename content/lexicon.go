@@ -425,36 +425,12 @@ func loadLexicon(fsys fs.FS, b *Base) Problems {
 	lx := &Lexicon{Pos: Pos{File: lexiconFile, Line: 1}}
 	root := strictYAML(fsys, lexiconFile, lx, &ps)
 	if root != nil {
-		for i, line := range entryLines(root, "terms") {
-			if i < len(lx.Terms) {
-				lx.Terms[i].Pos = Pos{lexiconFile, line}
-			}
-		}
-		for i, line := range entryLines(root, "descriptions") {
-			if i < len(lx.Descriptions) {
-				lx.Descriptions[i].Pos = Pos{lexiconFile, line}
-			}
-		}
-		for i, line := range entryLines(root, "replaces") {
-			if i < len(lx.Replaces) {
-				lx.Replaces[i].Pos = Pos{lexiconFile, line}
-			}
-		}
-		for i, line := range entryLines(root, "quantities") {
-			if i < len(lx.Quantities) {
-				lx.Quantities[i].Pos = Pos{lexiconFile, line}
-			}
-		}
-		for i, line := range entryLines(root, "needs") {
-			if i < len(lx.Needs) {
-				lx.Needs[i].Pos = Pos{lexiconFile, line}
-			}
-		}
-		for i, line := range entryLines(root, "facets") {
-			if i < len(lx.Facets) {
-				lx.Facets[i].Pos = Pos{lexiconFile, line}
-			}
-		}
+		setLines(root, "terms", lx.Terms, func(t *Term) *Pos { return &t.Pos })
+		setLines(root, "descriptions", lx.Descriptions, func(d *Description) *Pos { return &d.Pos })
+		setLines(root, "replaces", lx.Replaces, func(r *Replacement) *Pos { return &r.Pos })
+		setLines(root, "quantities", lx.Quantities, func(q *Quantity) *Pos { return &q.Pos })
+		setLines(root, "needs", lx.Needs, func(n *Need) *Pos { return &n.Pos })
+		setLines(root, "facets", lx.Facets, func(f *Facet) *Pos { return &f.Pos })
 		b.Lexicon = lx
 	}
 	var lexRoot *yaml.Node
@@ -474,6 +450,16 @@ func loadLexicon(fsys fs.FS, b *Base) Problems {
 		ps = append(ps, checkLexicon(b, lexRoot)...)
 	}
 	return ps
+}
+
+// setLines gives each of items the line of its entry in the list at key of
+// the lexicon's top node.
+func setLines[T any](root *yaml.Node, key string, items []T, pos func(*T) *Pos) {
+	for i, line := range entryLines(root, key) {
+		if i < len(items) {
+			*pos(&items[i]) = Pos{lexiconFile, line}
+		}
+	}
 }
 
 // strictYAML decodes file into v, reporting unknown and repeated keys and
