@@ -26,13 +26,7 @@ func FuzzTokenizeASCII(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	b := content.MustLoadEmbedded()
-	for _, s := range b.Scenarios {
-		f.Add(s.Need + "\n" + s.Answer + "\n" + s.Because + "\n" + strings.Join(s.Examples, "\n"))
-	}
-	for _, n := range b.Notes {
-		f.Add(n.Title + "\n" + n.Body)
-	}
+	addKnowledgeSeeds(f)
 	ref := unicode.NewUnicodeTokenizer()
 	f.Fuzz(func(t *testing.T, s string) {
 		in := []byte(s)
@@ -70,6 +64,18 @@ func TestTokenizeASCIIExhaustive(t *testing.T) {
 		}
 	}
 	walk()
+}
+
+// addKnowledgeSeeds adds the knowledge base's texts, a scenario's or a
+// note's at a time, to a fuzz test's seeds.
+func addKnowledgeSeeds(f *testing.F) {
+	b := content.MustLoadEmbedded()
+	for _, s := range b.Scenarios {
+		f.Add(s.Need + "\n" + s.Answer + "\n" + s.Because + "\n" + strings.Join(s.Examples, "\n"))
+	}
+	for _, n := range b.Notes {
+		f.Add(n.Title + "\n" + n.Body)
+	}
 }
 
 func sameToken(a, b *analysis.Token) bool {

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"shipmate/content"
 )
 
 // FuzzWords: for ASCII text, asciiWords returns what unicodeWords returns,
@@ -21,13 +19,7 @@ func FuzzWords(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	b := content.MustLoadEmbedded()
-	for _, s := range b.Scenarios {
-		f.Add(s.Need + "\n" + s.Answer + "\n" + s.Because + "\n" + strings.Join(s.Examples, "\n"))
-	}
-	for _, n := range b.Notes {
-		f.Add(n.Title + "\n" + n.Body)
-	}
+	addKnowledgeSeeds(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		in := []byte(s)
 		for i := range in {
